@@ -1,0 +1,1 @@
+"""The interfaces of `bilateral`: the command line (`api.cli`) and, later, the HTTP server."""

@@ -1,0 +1,177 @@
+"""The `bilateral` command line: init, load, validate and query a store.
+
+Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`) here only, and are
+passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from api.tables import format_table, with_prefixes
+from graph.errors import BilateralError, QuerySyntaxError, ValidationFailed
+from graph.loading import init_store, is_initialized, load_files
+from graph.sparql_text import query_form
+from graph.store import Store, open_store
+from graph.validation import ValidationReport, Validator
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_options(command: F) -> F:
+    """The options that choose the store, shared by every command that opens one."""
+    command = click.option(
+        "--endpoint",
+        envvar="BILATERAL_ENDPOINT",
+        metavar="URL",
+        help="Use a remote SPARQL 1.1 server instead of a folder (its query URL, or its base URL for Oxigraph).",
+    )(command)
+    return click.option(
+        "--store",
+        "store_dir",
+        envvar="BILATERAL_STORE",
+        default="bilateral-data",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The store folder (env BILATERAL_STORE).",
+    )(command)
+
+
+def reported(command: F) -> F:
+    """Turn the package's errors into a message on stderr and the architecture's exit codes."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValidationFailed as failure:
+            click.echo(failure.report.text(), err=True)
+            click.echo(f"\nerror: {failure}", err=True)
+            sys.exit(1)
+        except QuerySyntaxError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        except BilateralError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_from(store_dir: Path, endpoint: str | None) -> Store:
+    return open_store(store_dir, endpoint=endpoint)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bilateral")
+def main() -> None:
+    """bilateral: a knowledge graph of bilateral relations between states."""
+
+
+@main.command()
+@store_options
+@reported
+def init(store_dir: Path, endpoint: str | None) -> None:
+    """Create the store: ontology, shapes, countries and the seed articles' facts."""
+    with open_from(store_dir, endpoint) as store:
+        if is_initialized(store):
+            click.echo(f"{store.description} already holds the ontology; nothing to do.")
+            return
+        summary = init_store(store)
+        click.echo(f"Initialized {store.description}: {summary.quads} quads in {len(summary.graphs)} graphs.")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", metavar="IRI", help="Named graph for triples (default: graph/source/{file name}).")
+@click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
+@click.option("--no-validate", is_flag=True, help="Skip SHACL validation: only for trusted bulk data.")
+@store_options
+@reported
+def load(
+    files: tuple[Path, ...], graph: str | None, fmt: str | None, no_validate: bool, store_dir: Path, endpoint: str | None
+) -> None:
+    """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), validated, all or nothing."""
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    with open_from(store_dir, endpoint) as store:
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
+                summary = load_files(store, files, graph=graph, format=fmt, validate=not no_validate, progress=bar.update)
+        else:
+            summary = load_files(store, files, graph=graph, format=fmt, validate=not no_validate)
+    if summary.report and summary.report.warnings:
+        click.echo(summary.report.text(), err=True)
+    note = "validated" if summary.validated else "NOT validated (--no-validate)"
+    click.echo(f"Loaded {summary.quads} quads into {', '.join(summary.graphs)}; {note}.")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
+@store_options
+@reported
+def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
+    """Validate files (in the context of the store), or with no file the whole store; print the report."""
+    from graph.loading import stage_files, validate_staged
+
+    with open_from(store_dir, endpoint) as store:
+        if files:
+            report = validate_staged(store, stage_files(files, format=fmt), Validator())
+        else:
+            report = validate_whole_store(store)
+    click.echo(report.text())
+    sys.exit(0 if report.conforms else 1)
+
+
+def validate_whole_store(store: Store) -> ValidationReport:
+    data = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    return Validator().validate(data)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", metavar="F", help="json, xml, csv, tsv (SELECT/ASK); turtle, ntriples, … (CONSTRUCT).")
+@store_options
+@reported
+def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
+    """Run a SPARQL query given as text, @FILE or - (stdin); a table on a terminal, a standard format otherwise.
+
+    Common prefixes (bl:, id:, rdfs:, skos:, prov:, xsd:, …) may be used without declaring them.
+    """
+    text = read_query(query)
+    form = query_form(text)
+    full, added_lines = with_prefixes(text)
+    with open_from(store_dir, endpoint) as store:
+        try:
+            if fmt == "table" or (fmt is None and sys.stdout.isatty()):
+                click.echo(format_table(store, full, form))
+                return
+            default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
+            out = sys.stdout.buffer
+            store.serialize(full, fmt or default, out)
+            out.flush()
+        except QuerySyntaxError as error:
+            if error.line is not None:
+                line = error.line - added_lines
+                raise QuerySyntaxError(
+                    f"SPARQL syntax error at line {line}, column {error.column}: "
+                    f"{str(error).split(': ', 2)[-1]}", line=line, column=error.column
+                ) from None
+            raise
+
+
+def read_query(argument: str) -> str:
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.startswith("@"):
+        path = Path(argument[1:])
+        if not path.is_file():
+            raise click.BadParameter(f"{path} is not a file; write @FILE with the path of a .rq file.")
+        return path.read_text(encoding="utf-8")
+    return argument

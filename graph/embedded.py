@@ -1,0 +1,124 @@
+"""The embedded store: pyoxigraph in this process, on disk (RocksDB, transactional) or in memory.
+
+Queries see the union of the named graphs as their default graph; results are serialized by Oxigraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from graph.errors import NotFound, StoreUnavailable
+from graph.formats import rdf_format, results_format
+from graph.sparql_text import syntax_error
+from graph.store import RdfInput, Solutions, Store, graphs_update
+from graph.terms import to_rdflib
+
+
+class EmbeddedStore(Store):
+    """A pyoxigraph store opened in-process: `EmbeddedStore(path)` on disk, `EmbeddedStore()` in memory.
+
+    >>> store = EmbeddedStore()
+    >>> store.load(b'<http://x/a> <http://x/p> "1" .', ox.RdfFormat.N_TRIPLES, graph="http://x/g")
+    >>> store.count(), store.named_graphs()
+    (1, ['http://x/g'])
+    """
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.description = str(path) if path else "memory"
+        try:
+            if path is None:
+                self._store = ox.Store()
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as error:
+            if "temporarily unavailable" in str(error) or "lock" in str(error).lower():
+                raise StoreUnavailable(
+                    f"The store at {path} is open in another process (a running `bilateral serve`?). "
+                    "Stop that process, or go through it with --endpoint URL."
+                ) from None
+            raise StoreUnavailable(f"The store at {path} cannot be opened: {error}") from None
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for benchmarks and bulk paths that need it."""
+        return self._store
+
+    def _run(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        try:
+            return self._store.query(query, use_default_graph_as_union=True)
+        except SyntaxError as error:
+            raise syntax_error(str(error)) from None
+
+    def select(self, query: str) -> Solutions:
+        result = self._run(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
+        names = [v.value for v in result.variables]
+        rows = [tuple(None if t is None else to_rdflib(t) for t in solution) for solution in result]
+        return Solutions(names, rows)
+
+    def ask(self, query: str) -> bool:
+        result = self._run(query)
+        if not isinstance(result, ox.QueryBoolean):
+            raise TypeError("ask() takes an ASK query.")
+        return bool(result)
+
+    def construct(self, query: str) -> Graph:
+        result = self._run(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("construct() takes a CONSTRUCT or DESCRIBE query.")
+        graph = Graph()
+        for triple in result:
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
+
+    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
+        result = self._run(query)
+        if isinstance(result, ox.QueryTriples):
+            result.serialize(output, rdf_format(media_type))
+        else:
+            result.serialize(output, results_format(media_type))
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as error:
+            raise syntax_error(str(error)) from None
+
+    def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
+        target = ox.NamedNode(graph) if graph else None
+        if isinstance(data, Path):
+            self._store.bulk_load(path=str(data), format=format, to_graph=target)
+        else:
+            self._store.bulk_load(input=data, format=format, to_graph=target)
+
+    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+        if graphs:
+            self._store.update(graphs_update(graphs, replace=replace))
+
+    def drop_graph(self, graph: str) -> None:
+        node = ox.NamedNode(graph)
+        if not self._store.contains_named_graph(node):
+            raise NotFound(f"There is no graph <{graph}> in the store; list them with `bilateral graphs`.")
+        self._store.remove_graph(node)
+
+    def dump_graph(self, graph: str, format: ox.RdfFormat, output: IO[bytes]) -> None:
+        node = ox.NamedNode(graph)
+        if not self._store.contains_named_graph(node):
+            raise NotFound(f"There is no graph <{graph}> in the store.")
+        self._store.dump(output, format, from_graph=node)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store

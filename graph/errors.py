@@ -1,0 +1,91 @@
+"""The exception tree of `bilateral`. No HTTP here: `api/` maps these to statuses in one place.
+
+BilateralError
+├── InputError (also ValueError)          bad input from outside: fix the input
+│   ├── ParseError                         RDF that does not parse (file, line, column)
+│   ├── QuerySyntaxError                   SPARQL that does not parse (line, column)
+│   ├── UnsupportedFormat                  a format name or media type we do not read or write
+│   └── RefusedInput                       network access asked for: SERVICE, LOAD, remote @context, URLs
+├── ValidationFailed                       data that violates the shapes; carries the report
+├── NotFound (also LookupError)            an unknown graph, submission or resource
+└── StoreError                             the store could not do what was asked
+    ├── StoreUnavailable                   a remote endpoint that does not answer, a store held by another process
+    ├── StoreMisconfigured                 a remote endpoint whose default graph is not the union of named graphs
+    └── QueryTimeout                       a query that ran past its time limit
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.validation import ValidationReport
+
+
+class BilateralError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(BilateralError, ValueError):
+    """Input from outside is wrong; the message says what and how to fix it."""
+
+
+class ParseError(InputError):
+    """RDF input does not parse; carries where."""
+
+    def __init__(self, message: str, *, source: str, line: int | None = None, column: int | None = None):
+        where = source
+        if line is not None:
+            where += f", line {line}" + (f", column {column}" if column is not None else "")
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+class QuerySyntaxError(InputError):
+    """A SPARQL query or update does not parse; carries where."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class UnsupportedFormat(InputError):
+    """A format name or media type that is not read or written here."""
+
+
+class RefusedInput(InputError):
+    """Input that would make the server reach the network or the file system."""
+
+
+class ValidationFailed(BilateralError):
+    """Data violates the shapes; nothing was written."""
+
+    def __init__(self, report: ValidationReport, source: str = "the data"):
+        n = len(report.violations)
+        super().__init__(
+            f"{source} does not conform to the shapes: {n} violation{'s' if n != 1 else ''}; nothing was stored."
+        )
+        self.report = report
+
+
+class NotFound(BilateralError, LookupError):
+    """The thing asked for does not exist."""
+
+
+class StoreError(BilateralError):
+    """The store could not perform the operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or opened."""
+
+
+class StoreMisconfigured(StoreError):
+    """The store is reachable but not set up as `bilateral` needs."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran past its time limit and was stopped."""

@@ -1,0 +1,92 @@
+"""The project's IRIs, written once: the base, the ontology and shapes namespaces, and IRI minting.
+
+Everything that names an instance (`id/{kind}/{key}`) or a named graph (`graph/{name}`) calls the helpers
+here, so that the base IRI appears in exactly one place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rdflib import Namespace, URIRef
+
+BASE = "https://w3id.org/bilateral/"
+
+BL = Namespace(BASE + "ontology#")
+"""Ontology terms (prefix ``bl:``)."""
+
+BLSH = Namespace(BASE + "shapes#")
+"""SHACL shapes (prefix ``blsh:``)."""
+
+ID = Namespace(BASE + "id/")
+"""Instances: ``id/{kind}/{key}``."""
+
+GRAPH = Namespace(BASE + "graph/")
+"""Named graphs: ``graph/{name}``."""
+
+ONTOLOGY_IRI = URIRef(BASE + "ontology")
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+SHAPES_GRAPH = GRAPH["shapes"]
+COUNTRIES_GRAPH = GRAPH["countries"]
+REFERENCE_GRAPH = GRAPH["reference"]
+META_GRAPH = GRAPH["meta"]
+
+PREFIXES: dict[str, str] = {
+    "bl": str(BL),
+    "blsh": str(BLSH),
+    "id": str(ID),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "time": "http://www.w3.org/2006/time#",
+    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
+    "schema": "https://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+"""Prefixes offered to query writers (``bilateral query`` and the HTTP page)."""
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+
+
+def _checked_key(kind: str, key: str) -> str:
+    if not _KEY.match(key):
+        raise ValueError(
+            f"{kind} key {key!r} is not a valid identifier segment: use letters, digits, '.', '_', '~' or '-', "
+            "starting with a letter or digit (for example 'lee-jae-myung')."
+        )
+    return key
+
+
+def instance_iri(kind: str, key: str) -> URIRef:
+    """The IRI of an instance, ``id/{kind}/{key}``.
+
+    >>> instance_iri("country", "KOR")
+    rdflib.term.URIRef('https://w3id.org/bilateral/id/country/KOR')
+    """
+    return ID[f"{_checked_key('kind', kind)}/{_checked_key(kind, key)}"]
+
+
+def graph_iri(name: str, key: str | None = None) -> URIRef:
+    """The IRI of a named graph, ``graph/{name}`` or ``graph/{name}/{key}``.
+
+    >>> graph_iri("source", "korea-japan-2025-08")
+    rdflib.term.URIRef('https://w3id.org/bilateral/graph/source/korea-japan-2025-08')
+    """
+    _checked_key("graph", name)
+    return GRAPH[name if key is None else f"{name}/{_checked_key(name, key)}"]
+
+
+def slug(text: str) -> str:
+    """A key made from free text: lower case, runs of other characters folded to '-'.
+
+    >>> slug("Lee Jae Myung")
+    'lee-jae-myung'
+    """
+    folded = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if not folded:
+        raise ValueError(f"{text!r} has no letters or digits to make an identifier from; give a name.")
+    return folded

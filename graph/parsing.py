@@ -1,0 +1,126 @@
+"""Reading RDF from outside into a staging dataset, with errors that name the file, line and column.
+
+Parsing is Oxigraph's: it never fetches a remote JSON-LD `@context` or an external entity. A staged
+dataset is an in-memory pyoxigraph store, so nothing reaches the real store before it has been checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from graph.errors import ParseError, RefusedInput
+from graph.formats import rdf_format_for_path
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|/)")
+_CONTEXT = re.compile(r"remote context|LoadDocumentCallback", re.IGNORECASE)
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes read since the last call."""
+
+
+@dataclass
+class Staged:
+    """Parsed input held in memory until it is validated and committed."""
+
+    dataset: ox.Store = field(default_factory=ox.Store)
+    sources: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self.dataset.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def nquads(self) -> bytes:
+        data = self.dataset.dump(format=ox.RdfFormat.N_QUADS)
+        return data or b""
+
+    def to_rdflib(self) -> Graph:
+        """All staged triples, whatever their graph, as one rdflib Graph (the data graph to validate)."""
+        graph = Graph()
+        for name in [ox.DefaultGraph(), *self.dataset.named_graphs()]:
+            triples = self.dataset.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+            if triples:
+                graph.parse(data=triples, format="nt")
+        return graph
+
+
+class _CountingReader:
+    """A binary file wrapper that reports how many bytes were read, for a progress bar."""
+
+    def __init__(self, raw: IO[bytes], progress: Progress):
+        self._raw = raw
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        self._progress(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: bytearray) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def refuse_url(name: str) -> None:
+    """Refuse a file argument that is a URL: data is read from local files only."""
+    if _URL.match(name):
+        raise RefusedInput(
+            f"{name} is a URL; `bilateral` reads local files only, so it never fetches from the network. "
+            "Download the file first and pass its path."
+        )
+
+
+def _parse_error(error: SyntaxError, source: str) -> ParseError | RefusedInput:
+    message = str(error)
+    if _CONTEXT.search(message):
+        return RefusedInput(
+            f"{source}: JSON-LD with a remote @context is refused (it would be fetched from the network); "
+            "inline the context object in the document instead."
+        )
+    message = re.sub(r"^Parser error (at|between) [^:]*: ", "", message)
+    return ParseError(message, source=source, line=error.lineno, column=error.offset)
+
+
+def stage(
+    data: Path | bytes,
+    format: ox.RdfFormat | None = None,
+    *,
+    graph: str | None,
+    into: Staged | None = None,
+    source: str | None = None,
+    progress: Progress | None = None,
+) -> Staged:
+    """Parse a file or bytes into a staging dataset; triples (and a TriG default graph) go to `graph`."""
+    staged = into or Staged()
+    target = ox.NamedNode(graph) if graph else None
+    if isinstance(data, Path):
+        refuse_url(str(data))
+        name = source or str(data)
+        fmt = format or rdf_format_for_path(data)
+        if not data.is_file():
+            raise ParseError("no such file; check the path.", source=name)
+        try:
+            with data.open("rb") as raw:
+                reader: IO[bytes] = _CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
+                staged.dataset.load(input=reader, format=fmt, to_graph=target)
+        except SyntaxError as error:
+            raise _parse_error(error, name) from None
+    else:
+        name = source or "the request body"
+        if format is None:
+            raise ValueError("stage() needs a format for bytes input.")
+        try:
+            staged.dataset.load(input=data, format=format, to_graph=target)
+        except SyntaxError as error:
+            raise _parse_error(error, name) from None
+    staged.sources.append(name)
+    return staged

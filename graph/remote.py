@@ -1,0 +1,259 @@
+"""The remote store: any SPARQL 1.1 server, through the Protocol (SPARQLWrapper) and the Graph Store
+HTTP Protocol (plain HTTP with `requests`).
+
+The server must answer queries with the union of its named graphs as the default graph: `oxigraph serve
+--union-default-graph`, Fuseki with `tdb2:unionDefaultGraph true`, GraphDB and Virtuoso by their own
+settings. `RemoteStore` checks this when it connects and refuses a server that does otherwise.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+from collections.abc import Mapping
+from http.client import HTTPResponse
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+import pyoxigraph as ox
+import requests
+from rdflib import Graph
+from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
+from graph.sparql_text import query_form, syntax_error
+from graph.store import RdfInput, Solutions, Store, graphs_update
+from graph.terms import to_rdflib
+
+_CHUNK = 1 << 16
+
+
+def sibling_urls(endpoint: str) -> tuple[str, str, str]:
+    """The query, update and Graph Store URLs a single endpoint URL stands for.
+
+    A bare server URL is taken as Oxigraph's layout; a URL ending in /query or /sparql gets siblings.
+
+    >>> sibling_urls("http://127.0.0.1:7878")
+    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store')
+    >>> sibling_urls("http://h/ds/sparql")[1:]
+    ('http://h/ds/update', 'http://h/ds/store')
+    """
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise StoreUnavailable(f"{endpoint!r} is not an http(s) URL; give the SPARQL endpoint as http://host:port/…")
+    path = parts.path.rstrip("/")
+    base, _, last = path.rpartition("/")
+    if last in ("query", "sparql"):
+        query_path = path
+    else:
+        base, query_path = path, path + "/query"
+
+    def url(p: str) -> str:
+        return urlunsplit((parts.scheme, parts.netloc, p, "", ""))
+
+    return url(query_path), url(base + "/update"), url(base + "/store")
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 server used as the store. `session` is the HTTP seam for the Graph Store Protocol."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+        check: bool = True,
+    ):
+        self.query_url, default_update, default_store = sibling_urls(endpoint)
+        self.update_url = update_url or default_update
+        self.store_url = store_url or default_store
+        self.description = self.query_url
+        self.timeout = timeout
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._session = session or requests.Session()
+        self._union_checked = False
+        if check:
+            self.check_union_default_graph()
+
+    # -- the protocol ----------------------------------------------------------------------------------
+    def _wrapper(self, url: str, text: str, accept: str | None, *, is_update: bool) -> SPARQLWrapper:
+        wrapper = SPARQLWrapper(url, updateEndpoint=url)
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod(POSTDIRECTLY)
+        wrapper.setQuery(text)
+        if is_update:
+            wrapper.queryType = "UPDATE"
+        if self.timeout:
+            wrapper.setTimeout(int(self.timeout) or 1)
+        for name, value in self._headers.items():
+            wrapper.addCustomHttpHeader(name, value)
+        if accept:
+            wrapper.addCustomHttpHeader("Accept", accept)
+        return wrapper
+
+    def _send(self, url: str, text: str, accept: str | None = None, *, is_update: bool = False) -> HTTPResponse:
+        wrapper = self._wrapper(url, text, accept, is_update=is_update)
+        try:
+            response, _ = wrapper._query()
+            return response  # type: ignore[no-any-return]
+        except SPARQLWrapperException as error:
+            raise self._map_error(error) from None
+        except urllib.error.HTTPError as error:
+            body = error.read().decode("utf-8", "replace")
+            if error.code in (503, 504) or "timeout" in body.lower():
+                raise QueryTimeout(f"{url} stopped the request: {body.strip()[:300]}") from None
+            raise StoreError(f"{url} answered {error.code}: {body.strip()[:300]}") from None
+        except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError):
+                raise QueryTimeout(f"{url} did not answer within {self.timeout} s.") from None
+            raise StoreUnavailable(
+                f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint."
+            ) from None
+
+    def _map_error(self, error: SPARQLWrapperException) -> Exception:
+        text = str(error)
+        message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
+        name = type(error).__name__
+        if name == "QueryBadFormed":
+            return syntax_error(message)
+        if name == "Unauthorized":
+            return StoreUnavailable(f"{self.query_url} refused the credentials: {message}")
+        if name == "EndPointNotFound":
+            return StoreUnavailable(f"{self.query_url} is not a SPARQL endpoint (404); check --endpoint.")
+        if "timeout" in message.lower():
+            return QueryTimeout(f"The server stopped the query: {message}")
+        return StoreError(f"The SPARQL server failed: {message[:300]}")
+
+    def _solutions(self, query: str, expected: str) -> ox.QuerySolutions | ox.QueryBoolean:
+        form = query_form(query)
+        if form != expected:
+            raise TypeError(f"This method takes a {expected} query, not {form}.")
+        body = self._send(self.query_url, query, "application/sparql-results+json").read()
+        return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def select(self, query: str) -> Solutions:
+        result = self._solutions(query, "SELECT")
+        assert isinstance(result, ox.QuerySolutions)
+        names = [v.value for v in result.variables]
+        return Solutions(names, [tuple(None if t is None else to_rdflib(t) for t in row) for row in result])
+
+    def ask(self, query: str) -> bool:
+        result = self._solutions(query, "ASK")
+        return bool(result)
+
+    def construct(self, query: str) -> Graph:
+        form = query_form(query)
+        if form not in ("CONSTRUCT", "DESCRIBE"):
+            raise TypeError(f"construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
+        body = self._send(self.query_url, query, "application/n-triples").read()
+        return Graph().parse(data=body, format="nt")
+
+    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
+        response = self._send(self.query_url, query, media_type)
+        while chunk := response.read(_CHUNK):
+            output.write(chunk)
+
+    # -- writes ----------------------------------------------------------------------------------------
+    def update(self, update: str) -> None:
+        self._send(self.update_url, update, is_update=True).read()
+
+    def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
+        staging = ox.Store()
+        target = ox.NamedNode(graph) if graph else None
+        if isinstance(data, Path):
+            staging.load(path=str(data), format=format, to_graph=target)
+        else:
+            staging.load(input=data, format=format, to_graph=target)
+        self._insert_dataset(staging)
+
+    def _insert_dataset(self, staging: ox.Store) -> None:
+        """Add a staged dataset in one SPARQL Update request, which the server runs as one transaction."""
+        blocks = []
+        graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph(), *staging.named_graphs()]
+        for name in graphs:
+            triples = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+            if triples:
+                opening = "{" if isinstance(name, ox.DefaultGraph) else f"GRAPH {name} {{"
+                blocks.append(f"{opening}\n{triples.decode('utf-8')}}}")
+        if blocks:
+            self.update("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+            self._recheck()
+
+    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+        if graphs:
+            self.update(graphs_update(graphs, replace=replace))
+            self._recheck()
+
+    def drop_graph(self, graph: str) -> None:
+        response = self._gsp("DELETE", graph)
+        if response.status_code == 404:
+            raise NotFound(f"There is no graph <{graph}> in the store.")
+
+    # -- the Graph Store Protocol ----------------------------------------------------------------------
+    def _gsp(self, method: str, graph: str, accept: str | None = None) -> requests.Response:
+        headers = {**self._headers, **({"Accept": accept} if accept else {})}
+        try:
+            response = self._session.request(
+                method, self.store_url, params={"graph": graph}, headers=headers, timeout=self.timeout, stream=True
+            )
+        except requests.ConnectionError:
+            raise StoreUnavailable(
+                f"The Graph Store endpoint {self.store_url} cannot be reached; start the server or check it."
+            ) from None
+        if response.status_code >= 400 and response.status_code != 404:
+            raise StoreError(f"{self.store_url} answered {response.status_code}: {response.text[:300]}")
+        return response
+
+    def dump_graph(self, graph: str, format: ox.RdfFormat, output: IO[bytes]) -> None:
+        response = self._gsp("GET", graph, format.media_type)
+        if response.status_code == 404:
+            raise NotFound(f"There is no graph <{graph}> in the store.")
+        for chunk in response.iter_content(_CHUNK):
+            output.write(chunk)
+
+    def named_graphs(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows
+        return sorted(str(row[0]) for row in rows)
+
+    # -- the union default graph -----------------------------------------------------------------------
+    def check_union_default_graph(self) -> None:
+        """Refuse a server whose default graph is not the union of its named graphs.
+
+        Takes one triple of one named graph and asks whether the default graph holds it. An empty server
+        cannot tell; the check then runs again after the first write.
+        """
+        probe = self.select(
+            "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s) && !isBlank(?o)) } LIMIT 1"
+        )
+        if not probe.rows:
+            return
+        s, p, o = (ox_term_text(t) for t in probe.rows[0])
+        if not self.ask(f"ASK {{ {s} {p} {o} }}"):
+            raise StoreMisconfigured(
+                f"{self.query_url} does not use the union of its named graphs as the default graph. "
+                "Start Oxigraph with `oxigraph serve --union-default-graph`, or set the equivalent option "
+                "(Fuseki: tdb2:unionDefaultGraph true)."
+            )
+        self._union_checked = True
+
+    def _recheck(self) -> None:
+        if not self._union_checked:
+            self.check_union_default_graph()
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def ox_term_text(term: object) -> str:
+    """A term written in SPARQL / N-Triples syntax, from an rdflib term."""
+    from rdflib.term import Node
+
+    assert isinstance(term, Node)
+    return term.n3()

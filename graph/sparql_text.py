@@ -1,0 +1,77 @@
+"""Reading SPARQL text without evaluating it: the query form, and the operations that reach the network.
+
+A small lexer blanks out comments, string literals and IRIs, so keywords are found only where they are
+keywords. Evaluation and full parsing stay with the engine; this only decides how to ask for a result and
+what to refuse before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from graph.errors import QuerySyntaxError, RefusedInput
+
+_LEXEMES = re.compile(
+    r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<long>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\")
+    | (?P<short>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\s]*>)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_FORM = re.compile(r"(?<![\w?$:-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:-])", re.IGNORECASE)
+_SERVICE = re.compile(r"(?<![\w?$:-])SERVICE(?![\w:-])", re.IGNORECASE)
+_LOAD = re.compile(r"(?<![\w?$:-])LOAD(?![\w:-])", re.IGNORECASE)
+
+
+def blank_literals(text: str) -> str:
+    """The text with comments, strings and IRIs replaced by spaces of the same length (offsets kept)."""
+    return _LEXEMES.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def query_form(query: str) -> str:
+    """The form of a query: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+
+    >>> query_form("PREFIX s: <http://x/SELECT#> # ASK me\\nCONSTRUCT WHERE { ?s ?p ?o }")
+    'CONSTRUCT'
+    """
+    found = _FORM.search(blank_literals(query))
+    if found is None:
+        raise QuerySyntaxError(
+            "The text is not a SPARQL query: it has no SELECT, ASK, CONSTRUCT or DESCRIBE. "
+            "Updates (INSERT, DELETE, LOAD…) go to the update operation instead."
+        )
+    return found.group(1).upper()
+
+
+def refuse_network(text: str, *, allow_service: bool = False) -> None:
+    """Refuse SERVICE and LOAD, which would make the engine fetch from the network.
+
+    >>> refuse_network('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" }')
+    >>> refuse_network("LOAD <http://example.org/data.ttl>")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graph.errors.RefusedInput: LOAD fetches data from the network, which is refused here; load a local file ...
+    """
+    blanked = blank_literals(text)
+    if _LOAD.search(blanked):
+        raise RefusedInput(
+            "LOAD fetches data from the network, which is refused here; "
+            "load a local file with `bilateral load FILE` instead."
+        )
+    if not allow_service and _SERVICE.search(blanked):
+        raise RefusedInput(
+            "SERVICE (federated query) reaches other endpoints over the network, which is refused here; "
+            "query the other endpoint separately, or ask the operator to allow-list it."
+        )
+
+
+_POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
+
+
+def syntax_error(message: str) -> QuerySyntaxError:
+    """A QuerySyntaxError carrying the line and column an engine's message names, when it names them."""
+    found = _POSITION.search(message)
+    line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
+    return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)

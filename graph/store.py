@@ -1,0 +1,177 @@
+"""The one `Store` interface every feature goes through, its result types, and how a store is opened.
+
+Two implementations: `EmbeddedStore` (pyoxigraph in-process, `graph/embedded.py`) and `RemoteStore` (any
+SPARQL 1.1 server over the Protocol and the Graph Store Protocol, `graph/remote.py`). On both, the default
+graph of a query is the union of the named graphs, and every write of several graphs is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import RdfFormat
+from rdflib import Graph
+from rdflib.term import Node
+
+from graph.formats import is_results_format, rdf_format, results_format
+from graph.sparql_text import query_form
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """The answer to a SELECT query: variable names, then one tuple of rdflib terms (or None) per row."""
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[tuple[Node | None, ...]]:
+        return iter(self.rows)
+
+    def dicts(self) -> list[dict[str, Node]]:
+        """The rows as dictionaries from variable name to term, leaving unbound variables out."""
+        return [
+            {name: value for name, value in zip(self.variables, row, strict=True) if value is not None}
+            for row in self.rows
+        ]
+
+
+RdfInput = Path | bytes | IO[bytes]
+"""What `Store.load` reads: a file path, bytes, or a binary stream."""
+
+
+class Store(ABC):
+    """A quad store queried with SPARQL 1.1 whose default graph is the union of its named graphs."""
+
+    description: str
+    """Where the data lives, for messages (a folder, 'memory', or an endpoint URL)."""
+
+    # -- queries ---------------------------------------------------------------------------------------
+    @abstractmethod
+    def select(self, query: str) -> Solutions:
+        """Run a SELECT query and return its rows as rdflib terms."""
+
+    @abstractmethod
+    def ask(self, query: str) -> bool:
+        """Run an ASK query."""
+
+    @abstractmethod
+    def construct(self, query: str) -> Graph:
+        """Run a CONSTRUCT or DESCRIBE query and return the triples as an rdflib Graph."""
+
+    @abstractmethod
+    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
+        """Run a query of a known form and write its results in the given media type."""
+
+    def serialize(self, query: str, format: str, output: IO[bytes]) -> str:
+        """Run any query and write its results to `output` in `format`; return the media type written.
+
+        `format` is a short name (json, xml, csv, tsv for SELECT/ASK; turtle, ntriples, nquads, trig,
+        jsonld, rdfxml for CONSTRUCT/DESCRIBE) or a media type. The engine serializes the results itself.
+        """
+        form = query_form(query)
+        graph_result = form in ("CONSTRUCT", "DESCRIBE")
+        if graph_result == is_results_format(format) or (form == "ASK" and format in ("csv", "tsv")):
+            from graph.errors import UnsupportedFormat
+
+            wanted = "turtle, ntriples, nquads, trig, jsonld, rdfxml" if graph_result else "json, xml, csv, tsv"
+            if form == "ASK":
+                wanted = "json, xml"
+            raise UnsupportedFormat(f"A {form} query cannot be written as {format!r}; use one of {wanted}.")
+        media_type = (rdf_format(format) if graph_result else results_format(format)).media_type
+        self._serialize(query, form, media_type, output)
+        return media_type
+
+    def serialize_bytes(self, query: str, format: str) -> bytes:
+        """`serialize` into bytes, for small results."""
+        buffer = io.BytesIO()
+        self.serialize(query, format, buffer)
+        return buffer.getvalue()
+
+    # -- writes ----------------------------------------------------------------------------------------
+    @abstractmethod
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update request in one transaction."""
+
+    @abstractmethod
+    def load(self, data: RdfInput, format: RdfFormat, graph: str | None = None) -> None:
+        """Bulk-load RDF, all or nothing; triples (and a TriG file's default graph) go into `graph`."""
+
+    @abstractmethod
+    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+        """Add (or with `replace`, set) the contents of several named graphs in one all-or-nothing write."""
+
+    def replace_graph(self, graph: str, data: Graph) -> None:
+        """Set the contents of one named graph."""
+        self.write_graphs({graph: data}, replace=True)
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None:
+        """Remove a named graph; raise NotFound if it does not exist."""
+
+    # -- reading graphs --------------------------------------------------------------------------------
+    @abstractmethod
+    def dump_graph(self, graph: str, format: RdfFormat, output: IO[bytes]) -> None:
+        """Write one named graph to `output`; raise NotFound if it does not exist."""
+
+    def read_graph(self, graph: str) -> Graph:
+        """One named graph as an rdflib Graph; raise NotFound if it does not exist."""
+        buffer = io.BytesIO()
+        self.dump_graph(graph, RdfFormat.N_TRIPLES, buffer)
+        return Graph().parse(data=buffer.getvalue(), format="nt")
+
+    @abstractmethod
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs that hold at least one triple, sorted."""
+
+    def count(self, graph: str | None = None) -> int:
+        """The number of triples in one named graph, or of quads in all named graphs."""
+        target = f"<{graph}>" if graph else "?g"
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}").rows
+        return int(str(rows[0][0]))
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the store holds open."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def graphs_update(graphs: Mapping[str, Graph], *, replace: bool) -> str:
+    """One SPARQL Update that (re)writes several named graphs: the all-or-nothing write of both stores."""
+    parts = [f"DROP SILENT GRAPH <{name}>" for name in graphs] if replace else []
+    blocks = []
+    for name, data in graphs.items():
+        triples = data.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        blocks.append(f"GRAPH <{name}> {{\n{triples}}}")
+    parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+    return " ;\n".join(parts)
+
+
+def open_store(
+    location: str | Path | None = None,
+    *,
+    endpoint: str | None = None,
+    update_endpoint: str | None = None,
+    store_endpoint: str | None = None,
+    token: str | None = None,
+    timeout: float | None = None,
+) -> Store:
+    """Open the store a configuration names: a remote endpoint if given, else a folder (None: in memory)."""
+    if endpoint:
+        from graph.remote import RemoteStore
+
+        return RemoteStore(endpoint, update_url=update_endpoint, store_url=store_endpoint, token=token, timeout=timeout)
+    from graph.embedded import EmbeddedStore
+
+    return EmbeddedStore(Path(location) if location is not None else None)

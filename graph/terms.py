@@ -1,0 +1,48 @@
+"""Conversion of RDF terms between Oxigraph (the engine) and rdflib (the toolkit around it)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def to_rdflib(term: OxTerm) -> Node:
+    """An rdflib term for an Oxigraph term.
+
+    >>> to_rdflib(ox.Literal("2025-08-23", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")))
+    rdflib.term.Literal('2025-08-23', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#date'))
+    """
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise TypeError(f"{term!r} has no rdflib counterpart used here (RDF 1.2 triple terms are not supported).")
+
+
+def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An Oxigraph term for an rdflib term.
+
+    >>> to_oxigraph(URIRef("https://w3id.org/bilateral/id/country/KOR"))
+    <NamedNode value=https://w3id.org/bilateral/id/country/KOR>
+    """
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"{term!r} is not an RDF term that can be stored.")
