@@ -95,14 +95,21 @@ def init(store_dir: Path, endpoint: str | None) -> None:
 @store_options
 @reported
 def load(
-    files: tuple[Path, ...], graph: str | None, fmt: str | None, no_validate: bool, store_dir: Path, endpoint: str | None
+    files: tuple[Path, ...],
+    graph: str | None,
+    fmt: str | None,
+    no_validate: bool,
+    store_dir: Path,
+    endpoint: str | None,
 ) -> None:
     """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), validated, all or nothing."""
     total = sum(p.stat().st_size for p in files if p.is_file())
     with open_from(store_dir, endpoint) as store:
         if sys.stderr.isatty():
             with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
-                summary = load_files(store, files, graph=graph, format=fmt, validate=not no_validate, progress=bar.update)
+                summary = load_files(
+                    store, files, graph=graph, format=fmt, validate=not no_validate, progress=bar.update
+                )
         else:
             summary = load_files(store, files, graph=graph, format=fmt, validate=not no_validate)
     if summary.report and summary.report.warnings:
@@ -160,8 +167,9 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
             if error.line is not None:
                 line = error.line - added_lines
                 raise QuerySyntaxError(
-                    f"SPARQL syntax error at line {line}, column {error.column}: "
-                    f"{str(error).split(': ', 2)[-1]}", line=line, column=error.column
+                    f"SPARQL syntax error at line {line}, column {error.column}: {str(error).split(': ', 2)[-1]}",
+                    line=line,
+                    column=error.column,
                 ) from None
             raise
 

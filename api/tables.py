@@ -31,7 +31,7 @@ def short(term: Node | None) -> str:
         text = str(term)
         for prefix, namespace in PREFIXES.items():
             if text.startswith(namespace) and "#" not in text[len(namespace) :]:
-                return f"{prefix}:{text[len(namespace):]}"
+                return f"{prefix}:{text[len(namespace) :]}"
         return f"<{text}>"
     if isinstance(term, Literal):
         return f"{term}@{term.language}" if term.language else str(term)

@@ -100,8 +100,13 @@ def init_store(store: Store, *, validator: Validator | None = None) -> LoadSumma
     for path, graph in bundled_files():
         stage(path, graph=graph, into=staged)
     countries = countries_graph()
-    stage(countries.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES, graph=str(COUNTRIES_GRAPH),
-          into=staged, source="ISO 3166-1 (pycountry)")
+    stage(
+        countries.serialize(format="nt", encoding="utf-8"),
+        ox.RdfFormat.N_TRIPLES,
+        graph=str(COUNTRIES_GRAPH),
+        into=staged,
+        source="ISO 3166-1 (pycountry)",
+    )
     report = validate_staged(store, staged, validator or Validator())
     if not report.conforms:
         raise ValidationFailed(report, source="the bundled data")

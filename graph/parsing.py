@@ -100,7 +100,7 @@ def stage(
     progress: Progress | None = None,
 ) -> Staged:
     """Parse a file or bytes into a staging dataset; triples (and a TriG default graph) go to `graph`."""
-    staged = into or Staged()
+    staged = into if into is not None else Staged()
     target = ox.NamedNode(graph) if graph else None
     if isinstance(data, Path):
         refuse_url(str(data))
