@@ -22,18 +22,19 @@ def mentioned_iris(data: Graph) -> list[URIRef]:
 
 
 def context_for(store: Store, data: Graph) -> Graph:
-    """The stored triples about the IRIs `data` mentions, their office holdings and those holdings' offices."""
+    """Stored triples about the IRIs `data` mentions, the types of what they point to, their office holdings
+    and those holdings' offices."""
     context = Graph()
     iris = mentioned_iris(data)
     for start in range(0, len(iris), _BATCH):
         values = " ".join(iri.n3() for iri in iris[start : start + _BATCH])
         query = f"""
-            CONSTRUCT {{ ?n ?p ?o . ?h ?hp ?ho . ?office ?op ?oo }}
+            CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
             WHERE {{
               VALUES ?n {{ {values} }}
-              {{ ?n ?p ?o }}
+              {{ ?n ?p ?o OPTIONAL {{ ?o a ?type }} }}
               UNION {{ ?h <{BL.holder}> ?n ; ?hp ?ho }}
-              UNION {{ ?h <{BL.holder}> ?n ; <{BL.office}> ?office . ?office ?op ?oo }}
+              UNION {{ ?h <{BL.holder}> ?n ; <{BL.office}> ?office . ?office ?op ?oo OPTIONAL {{ ?oo a ?otype }} }}
             }}"""
         context += store.construct(query)
     return context

@@ -87,7 +87,7 @@ class RemoteStore(Store):
         wrapper.setRequestMethod(POSTDIRECTLY)
         wrapper.setQuery(text)
         if is_update:
-            wrapper.queryType = "UPDATE"
+            wrapper.queryType = "INSERT"  # any update form: SPARQLWrapper then posts to the update URL
         if self.timeout:
             wrapper.setTimeout(int(self.timeout) or 1)
         for name, value in self._headers.items():

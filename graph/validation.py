@@ -122,7 +122,7 @@ class Validator:
         if context is not None:
             for triple in context:
                 combined.add(triple)
-        _conforms, report_graph, _text = pyshacl_validate(
+        _conforms, report_graph, _report_text = pyshacl_validate(
             combined,
             shacl_graph=self.shapes,
             ont_graph=self.ontology,
@@ -132,7 +132,12 @@ class Validator:
             allow_infos=True,
         )
         assert isinstance(report_graph, Graph)
-        return ValidationReport(_results(report_graph, self.shapes), report_graph)
+        results = _results(report_graph, self.shapes)
+        if context is not None:
+            # Context nodes are there to be looked at, not judged: keep results about the new data's own nodes.
+            own = {_text(s, self.shapes) for s in set(data.subjects())}
+            results = [r for r in results if r.focus_node in own]
+        return ValidationReport(results, report_graph)
 
 
 def _results(report: Graph, shapes: Graph) -> list[ValidationResult]:

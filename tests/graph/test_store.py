@@ -1,0 +1,142 @@
+"""The Store contract, run against both implementations: embedded pyoxigraph and a real `oxigraph serve`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from graph.errors import NotFound, QuerySyntaxError, UnsupportedFormat
+from graph.store import Store
+
+G1 = "http://example.org/g1"
+G2 = "http://example.org/g2"
+DATA = b"""<http://example.org/a> <http://example.org/p> "1" .
+<http://example.org/a> <http://example.org/q> <http://example.org/b> .
+<http://example.org/b> <http://example.org/p> "2"@en .
+"""
+
+
+def test_load_count_and_list_graphs(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    store.load(b'<http://example.org/c> <http://example.org/p> "3" .', ox.RdfFormat.N_TRIPLES, graph=G2)
+    assert store.count() == 4
+    assert store.count(G1) == 3
+    assert store.named_graphs() == [G1, G2]
+
+
+def test_default_graph_is_the_union_of_named_graphs(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    store.load(b'<http://example.org/c> <http://example.org/p> "3" .', ox.RdfFormat.N_TRIPLES, graph=G2)
+    rows = store.select("SELECT ?s WHERE { ?s <http://example.org/p> ?o } ORDER BY ?s").rows
+    assert [str(r[0]) for r in rows] == ["http://example.org/a", "http://example.org/b", "http://example.org/c"]
+
+
+def test_select_rows_are_rdflib_terms(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    result = store.select(
+        "SELECT ?o ?x WHERE { ?s <http://example.org/p> ?o OPTIONAL { ?s <http://nope> ?x } } ORDER BY ?o"
+    )
+    assert result.variables == ["o", "x"]
+    assert result.rows == [(Literal("1"), None), (Literal("2", lang="en"), None)]
+    assert result.dicts() == [{"o": Literal("1")}, {"o": Literal("2", lang="en")}]
+
+
+def test_ask_and_construct(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    assert store.ask("ASK { <http://example.org/a> ?p ?o }") is True
+    assert store.ask("ASK { <http://example.org/zzz> ?p ?o }") is False
+    graph = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s <http://example.org/q> ?o ; ?p ?o }")
+    assert set(graph) == {
+        (URIRef("http://example.org/a"), URIRef("http://example.org/q"), URIRef("http://example.org/b"))
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "media_type"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "json", "application/sparql-results+json"),
+        ("SELECT * WHERE { ?s ?p ?o }", "xml", "application/sparql-results+xml"),
+        ("SELECT * WHERE { ?s ?p ?o }", "csv", "text/csv"),
+        ("SELECT * WHERE { ?s ?p ?o }", "tsv", "text/tab-separated-values"),
+        ("ASK { ?s ?p ?o }", "json", "application/sparql-results+json"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "turtle", "text/turtle"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "ntriples", "application/n-triples"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "nquads", "application/n-quads"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "trig", "application/trig"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "jsonld", "application/ld+json"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "rdfxml", "application/rdf+xml"),
+    ],
+)
+def test_serialize_every_standard_format(store: Store, query: str, fmt: str, media_type: str) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    out = io.BytesIO()
+    assert store.serialize(query, fmt, out).split(";")[0] == media_type
+    body = out.getvalue()
+    if fmt == "json" and query.startswith("SELECT"):
+        assert len(json.loads(body)["results"]["bindings"]) == 3
+    elif fmt == "json":
+        assert json.loads(body)["boolean"] is True
+    elif fmt == "xml":
+        assert body.count(b"<result>") == 3
+    elif fmt in ("csv", "tsv"):
+        assert len(body.decode().strip().splitlines()) == 4
+    else:
+        parsed = ox.parse(body, ox.RdfFormat.from_media_type(media_type))
+        assert len(list(parsed)) == 3
+
+
+def test_a_format_that_does_not_fit_the_query_form_is_refused(store: Store) -> None:
+    with pytest.raises(UnsupportedFormat, match="CONSTRUCT query cannot be written as 'csv'"):
+        store.serialize_bytes("CONSTRUCT WHERE { ?s ?p ?o }", "csv")
+    with pytest.raises(UnsupportedFormat, match="not an RDF format"):
+        store.serialize_bytes("CONSTRUCT WHERE { ?s ?p ?o }", "yaml")
+
+
+def test_query_syntax_error_names_the_position(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        store.select("SELECT * WHERE { ?s ?p }")
+    assert caught.value.line == 1 and caught.value.column is not None
+
+
+def test_update_write_and_replace_graphs_atomically(store: Store) -> None:
+    store.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/x> <http://example.org/p> 1 }} }}")
+    new = Graph()
+    new.add((URIRef("http://example.org/y"), URIRef("http://example.org/p"), Literal(2)))
+    store.write_graphs({G1: new, G2: new}, replace=True)
+    assert store.count(G1) == 1 and store.count(G2) == 1
+    assert not store.ask("ASK { <http://example.org/x> ?p ?o }")
+    store.write_graphs({G1: new}, replace=False)
+    assert store.count(G1) == 1
+
+
+def test_a_failing_write_leaves_every_graph_as_it_was(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    before = store.count()
+    with pytest.raises(QuerySyntaxError):
+        store.update(f"DROP GRAPH <{G1}> ; INSERT DATA {{ GRAPH <{G2}> {{ <http://x> <http://p> }} }}")
+    assert store.count() == before == 3
+
+
+def test_read_dump_and_drop_graph(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    assert len(store.read_graph(G1)) == 3
+    out = io.BytesIO()
+    store.dump_graph(G1, ox.RdfFormat.TURTLE, out)
+    assert len(Graph().parse(data=out.getvalue(), format="turtle")) == 3
+    store.drop_graph(G1)
+    assert store.count() == 0
+    with pytest.raises(NotFound):
+        store.read_graph(G1)
+
+
+def test_load_is_all_or_nothing(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    with pytest.raises(SyntaxError):
+        store.load(
+            DATA + b'<http://example.org/z> <http://example.org/p> "unterminated .\n', ox.RdfFormat.N_TRIPLES, graph=G2
+        )
+    assert store.count() == 3 and store.named_graphs() == [G1]

@@ -1,0 +1,47 @@
+"""The console script, run as real processes: --help everywhere, init, query, and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = ["init", "load", "validate", "query"]
+
+
+def bilateral(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "bilateral"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_")}
+    return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_help(command: list[str]) -> None:
+    result = bilateral(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage: bilateral" in result.stdout
+
+
+def test_init_query_and_errors(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    found = bilateral(
+        "query",
+        "--store",
+        store,
+        "--format",
+        "table",
+        "SELECT DISTINCT ?who WHERE { ?b a bl:Briefing ; bl:participant ?p . ?p rdfs:label ?who }",
+    )
+    assert found.returncode == 0, found.stderr
+    assert "Kang Yu-jung@en" in found.stdout and "(1 row)" in found.stdout
+    bad = bilateral("query", "--store", store, "SELECT * WHERE { ?s ?p }")
+    assert bad.returncode == 2 and "line 1, column" in bad.stderr
+    nameless = tmp_path / "nameless.ttl"
+    nameless.write_text("<https://w3id.org/bilateral/id/person/x> a <https://w3id.org/bilateral/ontology#Person> .\n")
+    refused = bilateral("load", "--store", store, str(nameless))
+    assert refused.returncode == 1 and "blsh:PersonLabelShape" in refused.stderr
+    assert bilateral("validate", "--store", store, str(nameless)).returncode == 1
