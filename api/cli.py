@@ -54,9 +54,6 @@ def reported(command: F) -> F:
             click.echo(failure.report.text(), err=True)
             click.echo(f"\nerror: {failure}", err=True)
             sys.exit(1)
-        except QuerySyntaxError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
         except BilateralError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)

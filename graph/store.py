@@ -18,6 +18,7 @@ from pyoxigraph import RdfFormat
 from rdflib import Graph
 from rdflib.term import Node
 
+from graph.errors import UnsupportedFormat
 from graph.formats import is_results_format, rdf_format, results_format
 from graph.sparql_text import query_form
 
@@ -79,8 +80,6 @@ class Store(ABC):
         form = query_form(query)
         graph_result = form in ("CONSTRUCT", "DESCRIBE")
         if graph_result == is_results_format(format) or (form == "ASK" and format in ("csv", "tsv")):
-            from graph.errors import UnsupportedFormat
-
             wanted = "turtle, ntriples, nquads, trig, jsonld, rdfxml" if graph_result else "json, xml, csv, tsv"
             if form == "ASK":
                 wanted = "json, xml"
