@@ -19,7 +19,7 @@ from graph.errors import BilateralError, QuerySyntaxError, ValidationFailed
 from graph.loading import init_store, is_initialized, load_files
 from graph.sparql_text import query_form
 from graph.store import Store, open_store
-from graph.validation import ValidationReport, Validator
+from graph.validation import Validator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,20 +122,15 @@ def load(
 @reported
 def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
     """Validate files (in the context of the store), or with no file the whole store; print the report."""
-    from graph.loading import stage_files, validate_staged
+    from graph.loading import stage_files
 
     with open_from(store_dir, endpoint) as store:
         if files:
-            report = validate_staged(store, stage_files(files, format=fmt), Validator())
+            report = Validator().validate_staged(stage_files(files, format=fmt), store)
         else:
-            report = validate_whole_store(store)
+            report = Validator().validate_store(store)
     click.echo(report.text())
     sys.exit(0 if report.conforms else 1)
-
-
-def validate_whole_store(store: Store) -> ValidationReport:
-    data = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-    return Validator().validate(data)
 
 
 @main.command()

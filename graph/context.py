@@ -7,6 +7,8 @@ so its cost follows the size of the new data, not of the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rdflib import Graph, URIRef
 
 from graph.namespaces import BL
@@ -21,20 +23,31 @@ def mentioned_iris(data: Graph) -> list[URIRef]:
     return sorted(found)
 
 
+MENTIONED_IRIS_QUERIES = (
+    "SELECT DISTINCT ?n WHERE { ?n ?p ?o FILTER isIRI(?n) }",
+    "SELECT DISTINCT ?n WHERE { ?s ?p ?n FILTER isIRI(?n) }",
+)
+"""SELECTs of the IRIs used as subject, and as object, in staged data (two DISTINCTs beat one over a UNION)."""
+
+
+def context_query(iris: Sequence[str]) -> str:
+    """The CONSTRUCT of what a store knows about `iris`: their triples, the types of what they point to,
+    their office holdings and those holdings' offices."""
+    values = " ".join(f"<{iri}>" for iri in iris)
+    return f"""
+        CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
+        WHERE {{
+          VALUES ?n {{ {values} }}
+          {{ ?n ?p ?o OPTIONAL {{ ?o a ?type }} }}
+          UNION {{ ?h <{BL.holder}> ?n ; ?hp ?ho }}
+          UNION {{ ?h <{BL.holder}> ?n ; <{BL.office}> ?office . ?office ?op ?oo OPTIONAL {{ ?oo a ?otype }} }}
+        }}"""
+
+
 def context_for(store: Store, data: Graph) -> Graph:
-    """Stored triples about the IRIs `data` mentions, the types of what they point to, their office holdings
-    and those holdings' offices."""
+    """The context of an rdflib graph of new data, as an rdflib graph."""
     context = Graph()
-    iris = mentioned_iris(data)
+    iris = [str(iri) for iri in mentioned_iris(data)]
     for start in range(0, len(iris), _BATCH):
-        values = " ".join(iri.n3() for iri in iris[start : start + _BATCH])
-        query = f"""
-            CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
-            WHERE {{
-              VALUES ?n {{ {values} }}
-              {{ ?n ?p ?o OPTIONAL {{ ?o a ?type }} }}
-              UNION {{ ?h <{BL.holder}> ?n ; ?hp ?ho }}
-              UNION {{ ?h <{BL.holder}> ?n ; <{BL.office}> ?office . ?office ?op ?oo OPTIONAL {{ ?oo a ?otype }} }}
-            }}"""
-        context += store.construct(query)
+        context += store.construct(context_query(iris[start : start + _BATCH]))
     return context

@@ -16,7 +16,7 @@ from graph.errors import NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.sparql_text import syntax_error
 from graph.store import RdfInput, Solutions, Store, graphs_update
-from graph.terms import to_rdflib
+from graph.terms import converter
 
 
 class EmbeddedStore(Store):
@@ -45,6 +45,15 @@ class EmbeddedStore(Store):
                 ) from None
             raise StoreUnavailable(f"The store at {path} cannot be opened: {error}") from None
 
+    @classmethod
+    def around(cls, store: ox.Store, description: str = "staged data") -> EmbeddedStore:
+        """The Store interface over an existing pyoxigraph store (staged data, say), without copying it."""
+        wrapper = cls.__new__(cls)
+        wrapper.path = None
+        wrapper.description = description
+        wrapper._store = store
+        return wrapper
+
     @property
     def oxigraph(self) -> ox.Store:
         """The underlying pyoxigraph store, for benchmarks and bulk paths that need it."""
@@ -61,7 +70,8 @@ class EmbeddedStore(Store):
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
         names = [v.value for v in result.variables]
-        rows = [tuple(None if t is None else to_rdflib(t) for t in solution) for solution in result]
+        convert = converter()
+        rows = [tuple(None if t is None else convert(t) for t in solution) for solution in result]
         return Solutions(names, rows)
 
     def ask(self, query: str) -> bool:
@@ -75,8 +85,9 @@ class EmbeddedStore(Store):
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("construct() takes a CONSTRUCT or DESCRIBE query.")
         graph = Graph()
+        convert = converter()
         for triple in result:
-            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+            graph.add((convert(triple.subject), convert(triple.predicate), convert(triple.object)))
         return graph
 
     def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from graph.validation import ValidationReport
+    from graph.report import ValidationReport
 
 
 class BilateralError(Exception):

@@ -52,7 +52,7 @@ class Staged:
         return graph
 
 
-class _CountingReader:
+class CountingReader:
     """A binary file wrapper that reports how many bytes were read, for a progress bar."""
 
     def __init__(self, raw: IO[bytes], progress: Progress):
@@ -79,7 +79,7 @@ def refuse_url(name: str) -> None:
         )
 
 
-def _parse_error(error: SyntaxError, source: str) -> ParseError | RefusedInput:
+def parse_error(error: SyntaxError, source: str) -> ParseError | RefusedInput:
     message = str(error)
     if _CONTEXT.search(message):
         return RefusedInput(
@@ -110,10 +110,10 @@ def stage(
             raise ParseError("no such file; check the path.", source=name)
         try:
             with data.open("rb") as raw:
-                reader: IO[bytes] = _CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
+                reader: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
                 staged.dataset.load(input=reader, format=fmt, to_graph=target)
         except SyntaxError as error:
-            raise _parse_error(error, name) from None
+            raise parse_error(error, name) from None
     else:
         name = source or "the request body"
         if format is None:
@@ -121,6 +121,6 @@ def stage(
         try:
             staged.dataset.load(input=data, format=format, to_graph=target)
         except SyntaxError as error:
-            raise _parse_error(error, name) from None
+            raise parse_error(error, name) from None
     staged.sources.append(name)
     return staged

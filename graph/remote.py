@@ -100,7 +100,7 @@ class RemoteStore(Store):
         wrapper = self._wrapper(url, text, accept, is_update=is_update)
         try:
             response, _ = wrapper._query()
-            return response  # type: ignore[no-any-return]
+            return response
         except SPARQLWrapperException as error:
             raise self._map_error(error) from None
         except urllib.error.HTTPError as error:

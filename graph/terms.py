@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
@@ -27,6 +29,19 @@ def to_rdflib(term: OxTerm) -> Node:
         datatype = term.datatype.value
         return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
     raise TypeError(f"{term!r} has no rdflib counterpart used here (RDF 1.2 triple terms are not supported).")
+
+
+def converter() -> Callable[[OxTerm], Node]:
+    """`to_rdflib` with a cache for one result set, where the same IRIs and values recur row after row."""
+    cache: dict[OxTerm, Node] = {}
+
+    def convert(term: OxTerm) -> Node:
+        found = cache.get(term)
+        if found is None:
+            found = cache[term] = to_rdflib(term)
+        return found
+
+    return convert
 
 
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

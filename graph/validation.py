@@ -1,86 +1,30 @@
-"""SHACL validation with pySHACL: the shapes and ontology graphs, the report, and its readable form.
+"""SHACL validation: the shipped shapes and ontology, and the `Validator` that picks how to run them.
 
-The data graph is small by construction: staged input plus the context the store holds about the nodes it
-mentions (see `graph/context.py`), never the whole store. Class targets follow the ontology's
-`rdfs:subClassOf` because the ontology is mixed into the data graph.
+Two ways to run the same shapes. The engine way (`graph/engine_validation.py`) compiles them to SPARQL and
+lets Oxigraph, or the remote server, evaluate them over all focus nodes at once; it is the default for
+staged loads and whole stores. pySHACL runs them over an rdflib graph: used for RDFS inference, for shapes
+the compiler does not cover, and as the reference the engine way is tested against. Either way the data
+graph is the new data plus the context the store holds about the nodes it mentions, never the whole store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from pyshacl import validate as pyshacl_validate
-from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF
-from rdflib.term import Node
+from rdflib import Graph
 
+from graph.context import context_for
+from graph.engine_validation import EngineValidator
 from graph.namespaces import PREFIXES
+from graph.parsing import Staged
+from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
 from graph.resources import ontology_dir, shapes_dir, turtle_files
+from graph.shacl_sparql import Unsupported
+from graph.store import Store
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """One result of a SHACL report, with every term written as text."""
-
-    focus_node: str
-    path: str | None
-    value: str | None
-    message: str
-    severity: str
-    shape: str
-    constraint: str
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {
-            "focusNode": self.focus_node,
-            "path": self.path,
-            "value": self.value,
-            "message": self.message,
-            "severity": self.severity,
-            "sourceShape": self.shape,
-            "sourceConstraintComponent": self.constraint,
-        }
-
-
-@dataclass
-class ValidationReport:
-    """The outcome of one validation: its results, and the W3C report graph for clients that want it."""
-
-    results: list[ValidationResult]
-    graph: Graph = field(default_factory=Graph)
-
-    @property
-    def violations(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity == "Violation"]
-
-    @property
-    def warnings(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity != "Violation"]
-
-    @property
-    def conforms(self) -> bool:
-        """True when nothing is a Violation: warnings and infos never block."""
-        return not self.violations
-
-    def text(self) -> str:
-        """The report for people: one block per result, violations first."""
-        if not self.results:
-            return "Conforms: no violations, no warnings."
-        ordered = sorted(self.results, key=lambda r: (r.severity != "Violation", r.shape, r.focus_node))
-        lines = [f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)."]
-        for r in ordered:
-            lines.append(f"\n{r.severity}: {r.message}")
-            lines.append(f"  focus node: {r.focus_node}")
-            if r.path:
-                lines.append(f"  path:       {r.path}")
-            if r.value:
-                lines.append(f"  value:      {r.value}")
-            lines.append(f"  shape:      {r.shape}")
-        return "\n".join(lines)
+__all__ = ["ValidationReport", "ValidationResult", "Validator", "default_ontology", "default_shapes"]
 
 
 def _load_folder(folder: Path) -> Graph:
@@ -103,17 +47,48 @@ def default_ontology() -> Graph:
 
 
 class Validator:
-    """Validates data graphs against one set of shapes, with an ontology for class hierarchies."""
+    """Validates data against one set of shapes, with an ontology for class hierarchies.
 
-    def __init__(self, shapes: Graph | None = None, ontology: Graph | None = None, *, inference: str = "none"):
+    `engine="auto"` runs compiled SPARQL where the shapes allow it and pySHACL otherwise; "pyshacl" forces
+    pySHACL. RDFS inference (`inference="rdfs"`) always goes through pySHACL.
+    """
+
+    def __init__(
+        self,
+        shapes: Graph | None = None,
+        ontology: Graph | None = None,
+        *,
+        inference: str = "none",
+        engine: str = "auto",
+    ):
         self.shapes = default_shapes() if shapes is None else shapes
         self.ontology = default_ontology() if ontology is None else ontology
         self.inference = inference
         for prefix, namespace in PREFIXES.items():
             self.shapes.namespace_manager.bind(prefix, namespace, override=False)
+        self.engine: EngineValidator | None = None
+        if engine == "auto" and inference == "none":
+            try:
+                self.engine = EngineValidator(self.shapes, self.ontology)
+            except Unsupported:
+                self.engine = None
+
+    def validate_staged(self, staged: Staged, store: Store) -> ValidationReport:
+        """Validate staged data together with what `store` already knows about the nodes it mentions."""
+        if self.engine is not None:
+            return self.engine.validate_staged(staged, store)
+        data = staged.to_rdflib()
+        return self.validate(data, context_for(store, data))
+
+    def validate_store(self, store: Store) -> ValidationReport:
+        """Validate everything a store holds."""
+        if self.engine is not None:
+            return self.engine.validate_store(store)
+        return self.validate(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
 
     def validate(self, data: Graph, context: Graph | None = None) -> ValidationReport:
-        """Validate `data`, seen together with `context` (what the store already knows about its nodes)."""
+        """Validate an rdflib graph with pySHACL, seen together with `context`; only `data`'s own subjects
+        are judged when a context is given."""
         combined = Graph()
         for prefix, namespace in PREFIXES.items():
             combined.bind(prefix, namespace)
@@ -132,48 +107,8 @@ class Validator:
             allow_infos=True,
         )
         assert isinstance(report_graph, Graph)
-        results = _results(report_graph, self.shapes)
+        results = results_from_report(report_graph, self.shapes)
         if context is not None:
-            # Context nodes are there to be looked at, not judged: keep results about the new data's own nodes.
-            own = {_text(s, self.shapes) for s in set(data.subjects())}
+            own = {term_text(s, self.shapes) for s in set(data.subjects())}
             results = [r for r in results if r.focus_node in own]
         return ValidationReport(results, report_graph)
-
-
-def _results(report: Graph, shapes: Graph) -> list[ValidationResult]:
-    names = Graph()
-    names.namespace_manager = shapes.namespace_manager
-    results = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        severity = report.value(result, SH.resultSeverity)
-        message = report.value(result, SH.resultMessage)
-        path = report.value(result, SH.resultPath)
-        results.append(
-            ValidationResult(
-                focus_node=_text(report.value(result, SH.focusNode), names),
-                path=_text(path, shapes) if path is not None else None,
-                value=_text(report.value(result, SH.value), names) if report.value(result, SH.value) else None,
-                message=str(message) if message is not None else "The value does not satisfy the shape.",
-                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-                shape=_text(report.value(result, SH.sourceShape), shapes),
-                constraint=_text(report.value(result, SH.sourceConstraintComponent), names),
-            )
-        )
-    return results
-
-
-def _text(term: Node | None, graph: Graph) -> str:
-    """A term as people read it: a prefixed name where a known prefix fits, else N-Triples syntax."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        for prefix, namespace in PREFIXES.items():
-            if str(term).startswith(namespace):
-                local = str(term)[len(namespace) :]
-                if local and all(c.isalnum() or c in "_-./" for c in local) and "/" not in local:
-                    return f"{prefix}:{local}"
-        return f"<{term}>"
-    inverse = graph.value(term, SH.inversePath) if graph is not None else None
-    if inverse is not None:
-        return "^" + _text(inverse, graph)
-    return term.n3()

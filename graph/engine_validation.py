@@ -1,0 +1,125 @@
+"""Validation run by the store's own SPARQL engine, with the shapes compiled by `graph/shacl_sparql.py`.
+
+Staged data is validated where it was parsed, in its in-memory Oxigraph dataset: the context the store
+holds about the nodes it mentions and the ontology (for class hierarchies) are added there in two
+auxiliary graphs for the time of the check, and removed afterwards. Only the staged data's own subjects are
+judged: subjects of triples in a named graph other than those two (staging puts every triple in a named
+graph). A whole store is validated in place, on either engine, with every focus node judged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.term import Node
+
+from graph.context import MENTIONED_IRIS_QUERIES, context_query
+from graph.embedded import EmbeddedStore
+from graph.errors import RefusedInput
+from graph.parsing import Staged
+from graph.report import ValidationReport, ValidationResult, report_graph, term_text
+from graph.shacl_sparql import Check, compile_shapes
+from graph.store import Store
+
+CONTEXT_GRAPH = "urn:bilateral:validation:context"
+ONTOLOGY_AUX_GRAPH = "urn:bilateral:validation:ontology"
+OWN_SUBJECTS = (
+    "FILTER EXISTS { GRAPH ?own_graph { ?this ?own_p ?own_o } "
+    f"FILTER (?own_graph != <{CONTEXT_GRAPH}> && ?own_graph != <{ONTOLOGY_AUX_GRAPH}>) }}"
+)
+_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+_MENTION_BATCH = 400
+WORKERS = min(4, os.cpu_count() or 1)
+"""Queries run in parallel: Oxigraph evaluates them without holding the GIL."""
+
+
+class EngineValidator:
+    """Compiled shapes, run as SPARQL queries on a store. Raises `Unsupported` for shapes it cannot compile."""
+
+    def __init__(self, shapes: Graph, ontology: Graph):
+        self.shapes = shapes
+        self.staged_checks = compile_shapes(shapes, own=OWN_SUBJECTS)
+        self.store_checks = compile_shapes(shapes)
+        self._ontology = ontology.serialize(format="nt", encoding="utf-8")
+
+    def validate_staged(self, staged: Staged, store: Store) -> ValidationReport:
+        """Validate staged data together with what `store` knows about the IRIs it mentions."""
+        dataset = staged.dataset
+        context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
+        for name in (context, ontology):
+            if dataset.contains_named_graph(name):
+                raise RefusedInput(f"The graph name <{name.value}> is reserved for validation; use another one.")
+        try:
+            dataset.load(self._ontology, ox.RdfFormat.N_TRIPLES, to_graph=ontology)
+            with ThreadPoolExecutor(WORKERS) as pool:
+                for triples in pool.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset)):
+                    if triples:
+                        dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
+            return self.run(EmbeddedStore.around(dataset), self.staged_checks)
+        finally:
+            for name in (context, ontology):
+                if dataset.contains_named_graph(name):
+                    dataset.remove_graph(name)
+
+    def validate_store(self, store: Store) -> ValidationReport:
+        """Validate every focus node the store holds, in place."""
+        return self.run(store, self.store_checks)
+
+    def run(self, store: Store, checks: Iterable[Check]) -> ValidationReport:
+        results: list[ValidationResult] = []
+        raw: list[tuple[Check, dict[str, Node], str]] = []
+        with ThreadPoolExecutor(WORKERS) as pool:
+            answers = list(pool.map(lambda check: (check, store.select(check.query)), checks))
+        for check, solutions in answers:
+            for row in solutions.dicts():
+                message = _message(check, row)
+                raw.append((check, row, message))
+                value = row.get("value")
+                if check.from_sparql and value is None:
+                    value = row.get("this")
+                results.append(
+                    ValidationResult(
+                        focus_node=term_text(row["this"], self.shapes),
+                        path=term_text(check.path, self.shapes) if check.path is not None else None,
+                        value=term_text(value, self.shapes) if value is not None else None,
+                        message=message,
+                        severity=check.severity,
+                        shape=term_text(check.shape, self.shapes),
+                        constraint=f"sh:{check.component}",
+                    )
+                )
+        return ValidationReport(results, report_graph(raw, self.shapes))
+
+
+def _context_queries(dataset: ox.Store) -> Iterable[str]:
+    """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data."""
+
+    def run(query: str) -> list[str]:
+        solutions = dataset.query(query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
+
+    found: set[str] = set()
+    with ThreadPoolExecutor(len(MENTIONED_IRIS_QUERIES)) as pool:
+        for batch in pool.map(run, MENTIONED_IRIS_QUERIES):
+            found.update(batch)
+    iris = sorted(found)
+    for start in range(0, len(iris), _MENTION_BATCH):
+        yield context_query(iris[start : start + _MENTION_BATCH])
+
+
+def _message(check: Check, row: dict[str, Node]) -> str:
+    """The shape's message with {?var} and {$var} replaced by the row's values, or a generic one."""
+    if check.message is None:
+        return f"The value does not satisfy {check.component}."
+
+    def fill(match: re.Match[str]) -> str:
+        term = row.get(match.group(1))
+        return match.group(0) if term is None else str(term)
+
+    return _TEMPLATE.sub(fill, check.message)

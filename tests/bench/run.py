@@ -1,0 +1,173 @@
+"""The core benchmark: loading and querying synthetic graphs through `bilateral`, against Oxigraph itself.
+
+For each size it generates a synthetic graph (`tests/bench/synthetic.py`) and prints, measured in the same
+run on the same machine:
+- load: wall time and peak memory of `bilateral load` (validated, and with --no-validate) and of
+  `oxigraph load --graph` into the same named graph, each a separate process, with the ratio to Oxigraph (goals: at most 1.5x, at most 1 GB);
+- queries: the median time of six representative queries through the `Store` and through pyoxigraph called
+  directly on the same store, as rows and as SPARQL JSON, with the ratio (goal: at most 1.2x).
+
+    python -m tests.bench.run                   # 10k, 100k and 1M triples
+    python -m tests.bench.run --sizes 20000     # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from graph.embedded import EmbeddedStore
+from graph.loading import default_graph_for
+from graph.sparql_text import query_form
+from tests.bench.synthetic import write
+
+PREFIXES = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX country: <https://w3id.org/bilateral/id/country/>
+PREFIX event: <https://w3id.org/bilateral/id/event/>
+"""
+
+QUERIES = {
+    "point lookup": "SELECT ?p ?o WHERE { event:synthetic-7 ?p ?o }",
+    "two-hop join, date range": """SELECT ?event ?leader ?day WHERE {
+        ?event bl:hasParticipation ?part ; bl:earliest ?day .
+        ?part bl:actsFor country:KOR ; bl:agent ?leader .
+        FILTER (?day >= "2005-01-01"^^xsd:date && ?day < "2015-01-01"^^xsd:date) }""",
+    "aggregate per pair and year": """SELECT ?dyad ?year (COUNT(?event) AS ?events) WHERE {
+        ?event bl:dyad ?dyad ; bl:earliest ?day . BIND (YEAR(?day) AS ?year) }
+        GROUP BY ?dyad ?year ORDER BY DESC(?events) ?dyad ?year LIMIT 100""",
+    "OPTIONAL + FILTER": """SELECT ?event ?dispute WHERE {
+        ?event a bl:Summit ; bl:dyad ?dyad ; bl:earliest ?day .
+        OPTIONAL { ?dispute bl:dyad ?dyad ; bl:status bl:Ongoing }
+        FILTER (?day >= "2020-01-01"^^xsd:date && !bound(?dispute)) }""",
+    "property path": """SELECT (COUNT(DISTINCT ?meeting) AS ?meetings) WHERE {
+        ?meeting a/rdfs:subClassOf* bl:Meeting ; bl:participant/^bl:holder/bl:office/bl:officeOf country:JPN }""",
+    "CONSTRUCT neighbourhood": """CONSTRUCT { ?event ?p ?o } WHERE {
+        ?part bl:actsFor country:KOR . ?event bl:hasParticipation ?part ; ?p ?o }""",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+def measure(command: list[str]) -> Run:
+    """Run a command as a child process; its wall time and its own peak resident memory."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, which Popen cannot see
+    if process.returncode != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise RuntimeError(f"{' '.join(command)} failed: {error.strip()[:2000]}")
+    if process.stderr:
+        process.stderr.close()
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        raise SystemExit(f"`{name}` is not installed; run pip install -e '.[test]' first.")
+    return found
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    action()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def direct_rows(store: ox.Store, query: str) -> int:
+    result = store.query(query, use_default_graph_as_union=True)
+    return sum(1 for row in result for _term in row)  # type: ignore[union-attr]
+
+
+def direct_json(store: ox.Store, query: str) -> bytes:
+    result = store.query(query, use_default_graph_as_union=True)
+    output = io.BytesIO()
+    if isinstance(result, ox.QueryTriples):
+        result.serialize(output, ox.RdfFormat.N_TRIPLES)
+    else:
+        result.serialize(output, ox.QueryResultsFormat.JSON)  # type: ignore[union-attr]
+    return output.getvalue()
+
+
+def bench_size(size: int, folder: Path, repeat: int, out: Callable[[str], None]) -> None:
+    data = folder / f"synthetic-{size}.nt"
+    lines = write(size, data)
+    out(f"\n## {lines:,} triples ({data.stat().st_size / 1e6:.1f} MB of N-Triples)\n")
+    bilateral, oxigraph = tool("bilateral"), tool("oxigraph")
+    runs: dict[str, Run] = {}
+    baseline_dir = folder / f"oxigraph-{size}"
+    graph = default_graph_for(data)  # the same named graph on both sides: named graphs cost more indexes
+    runs["oxigraph load"] = measure(
+        [oxigraph, "load", "--location", str(baseline_dir), "--file", str(data), "--graph", graph]
+    )
+    for label, extra in (("bilateral load", []), ("bilateral load --no-validate", ["--no-validate"])):
+        store_dir = folder / f"bilateral-{size}-{len(extra)}"
+        subprocess.run([bilateral, "init", "--store", str(store_dir)], check=True, capture_output=True)
+        runs[label] = measure([bilateral, "load", "--store", str(store_dir), *extra, str(data)])
+    base = runs["oxigraph load"]
+    out("| load | seconds | peak MB | time vs oxigraph |")
+    out("|---|---:|---:|---:|")
+    for label, run in runs.items():
+        out(f"| {label} | {run.seconds:.2f} | {run.peak_mb:.0f} | {run.seconds / base.seconds:.2f}x |")
+
+    store = EmbeddedStore(folder / f"bilateral-{size}-0")
+    out(f"\n| query (median of {repeat}) | rows | Store ms | pyoxigraph ms | ratio "
+        "| Store JSON ms | direct JSON ms | ratio |")
+    out("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, body in QUERIES.items():
+        out(query_row(store, name, PREFIXES + body, repeat))
+    store.close()
+
+
+def query_row(store: EmbeddedStore, name: str, query: str, repeat: int) -> str:
+    """One query through the Store and through pyoxigraph directly: as rows, then serialized."""
+    direct = store.oxigraph
+    construct = query_form(query) == "CONSTRUCT"
+    rows = len(store.construct(query)) if construct else len(store.select(query))
+    through = median_seconds(lambda: store.construct(query) if construct else store.select(query), repeat)
+    plain = median_seconds(lambda: direct_rows(direct, query), repeat)
+    fmt = "nt" if construct else "json"
+    through_json = median_seconds(lambda: store.serialize_bytes(query, fmt), repeat)
+    plain_json = median_seconds(lambda: direct_json(direct, query), repeat)
+    return (f"| {name} | {rows} | {through * 1e3:.1f} | {plain * 1e3:.1f} | {through / plain:.2f}x "
+            f"| {through_json * 1e3:.1f} | {plain_json * 1e3:.1f} | {through_json / plain_json:.2f}x |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated triple counts")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per query (median reported)")
+    args = parser.parse_args(argv)
+    print(f"# bilateral core benchmark ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+          f"pyoxigraph {ox.__version__})")
+    with tempfile.TemporaryDirectory(prefix="bilateral-bench-") as scratch:
+        for size in (int(s) for s in args.sizes.split(",")):
+            bench_size(size, Path(scratch), args.repeat, lambda line: print(line, flush=True))
+
+
+if __name__ == "__main__":
+    main()
