@@ -175,3 +175,21 @@ def read_query(argument: str) -> str:
             raise click.BadParameter(f"{path} is not a file; write @FILE with the path of a .rq file.")
         return path.read_text(encoding="utf-8")
     return argument
+
+
+@main.command()
+@store_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="The port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (each with 4 threads).")
+@reported
+def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: int) -> None:
+    """Serve SPARQL, the Graph Store Protocol and the pages over HTTP (creates the store on first run)."""
+    from api.serve import serve as run_server
+    from api.settings import settings_from_env
+
+    try:
+        settings = settings_from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    run_server(settings, store_dir=store_dir, endpoint=endpoint, host=host, port=port, workers=workers)

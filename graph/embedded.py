@@ -12,10 +12,10 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph
 
-from graph.errors import NotFound, StoreUnavailable
+from graph.errors import InputError, NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.sparql_text import syntax_error
-from graph.store import RdfInput, Solutions, Store, graphs_update
+from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import converter
 
 
@@ -59,8 +59,14 @@ class EmbeddedStore(Store):
         """The underlying pyoxigraph store, for benchmarks and bulk paths that need it."""
         return self._store
 
-    def _run(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _run(self, query: str, dataset: Dataset | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
+            if dataset:
+                return self._store.query(
+                    query,
+                    default_graph=[ox.NamedNode(g) for g in dataset.default],
+                    named_graphs=[ox.NamedNode(g) for g in dataset.named] or None,
+                )
             return self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
@@ -90,14 +96,21 @@ class EmbeddedStore(Store):
             graph.add((convert(triple.subject), convert(triple.predicate), convert(triple.object)))
         return graph
 
-    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
-        result = self._run(query)
+    def _serialize(
+        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+    ) -> None:
+        result = self._run(query, dataset)
         if isinstance(result, ox.QueryTriples):
             result.serialize(output, rdf_format(media_type))
         else:
             result.serialize(output, results_format(media_type))
 
-    def update(self, update: str) -> None:
+    def update(self, update: str, dataset: Dataset | None = None) -> None:
+        if dataset:
+            raise InputError(
+                "The embedded store takes no using-graph-uri / using-named-graph-uri; write USING <graph> "
+                "in the update, or send it to `bilateral serve`."
+            )
         try:
             self._store.update(update)
         except SyntaxError as error:

@@ -23,7 +23,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.sparql_text import query_form, syntax_error
-from graph.store import RdfInput, Solutions, Store, graphs_update
+from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import to_rdflib
 
 _CHUNK = 1 << 16
@@ -81,7 +81,9 @@ class RemoteStore(Store):
             self.check_union_default_graph()
 
     # -- the protocol ----------------------------------------------------------------------------------
-    def _wrapper(self, url: str, text: str, accept: str | None, *, is_update: bool) -> SPARQLWrapper:
+    def _wrapper(
+        self, url: str, text: str, accept: str | None, *, is_update: bool, dataset: Dataset | None = None
+    ) -> SPARQLWrapper:
         wrapper = SPARQLWrapper(url, updateEndpoint=url)
         wrapper.setMethod(POST)
         wrapper.setRequestMethod(POSTDIRECTLY)
@@ -94,10 +96,18 @@ class RemoteStore(Store):
             wrapper.addCustomHttpHeader(name, value)
         if accept:
             wrapper.addCustomHttpHeader("Accept", accept)
+        if dataset:
+            prefix = "using-" if is_update else ""
+            for graph in dataset.default:
+                wrapper.addParameter(f"{prefix}{'graph' if is_update else 'default-graph'}-uri", graph)
+            for graph in dataset.named:
+                wrapper.addParameter(f"{prefix}named-graph-uri", graph)
         return wrapper
 
-    def _send(self, url: str, text: str, accept: str | None = None, *, is_update: bool = False) -> HTTPResponse:
-        wrapper = self._wrapper(url, text, accept, is_update=is_update)
+    def _send(
+        self, url: str, text: str, accept: str | None = None, *, is_update: bool = False, dataset: Dataset | None = None
+    ) -> HTTPResponse:
+        wrapper = self._wrapper(url, text, accept, is_update=is_update, dataset=dataset)
         try:
             response, _ = wrapper._query()
             return response
@@ -155,14 +165,16 @@ class RemoteStore(Store):
         body = self._send(self.query_url, query, "application/n-triples").read()
         return Graph().parse(data=body, format="nt")
 
-    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
-        response = self._send(self.query_url, query, media_type)
+    def _serialize(
+        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+    ) -> None:
+        response = self._send(self.query_url, query, media_type, dataset=dataset)
         while chunk := response.read(_CHUNK):
             output.write(chunk)
 
     # -- writes ----------------------------------------------------------------------------------------
-    def update(self, update: str) -> None:
-        self._send(self.update_url, update, is_update=True).read()
+    def update(self, update: str, dataset: Dataset | None = None) -> None:
+        self._send(self.update_url, update, is_update=True, dataset=dataset).read()
 
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
         staging = ox.Store()

@@ -67,6 +67,22 @@ def refuse_network(text: str, *, allow_service: bool = False) -> None:
         )
 
 
+def network_targets(text: str) -> list[tuple[str, str | None]]:
+    """Each SERVICE and LOAD in a request, with the IRI it names (None for a variable or a prefixed name).
+
+    >>> network_targets("SELECT * { SERVICE SILENT <http://x/sparql> { ?s ?p ?o } SERVICE ?e {} }")
+    [('SERVICE', 'http://x/sparql'), ('SERVICE', None)]
+    """
+    blanked = blank_literals(text)
+    found: list[tuple[str, str | None]] = []
+    for keyword, pattern in (("SERVICE", _SERVICE), ("LOAD", _LOAD)):
+        for match in pattern.finditer(blanked):
+            iri = _TARGET.match(text, match.end())
+            found.append((keyword, iri.group(1) if iri else None))
+    return found
+
+
+_TARGET = re.compile(r"\s*(?:SILENT\s*)?<([^>]*)>", re.IGNORECASE)
 _POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
 
 

@@ -44,6 +44,18 @@ class Solutions:
         ]
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """An RDF dataset named by the request rather than the query: the protocol's default-graph-uri and
+    named-graph-uri for a query, or using-graph-uri and using-named-graph-uri for an update."""
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.default or self.named)
+
+
 RdfInput = Path | bytes | IO[bytes]
 """What `Store.load` reads: a file path, bytes, or a binary stream."""
 
@@ -68,14 +80,17 @@ class Store(ABC):
         """Run a CONSTRUCT or DESCRIBE query and return the triples as an rdflib Graph."""
 
     @abstractmethod
-    def _serialize(self, query: str, form: str, media_type: str, output: IO[bytes]) -> None:
+    def _serialize(
+        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+    ) -> None:
         """Run a query of a known form and write its results in the given media type."""
 
-    def serialize(self, query: str, format: str, output: IO[bytes]) -> str:
+    def serialize(self, query: str, format: str, output: IO[bytes], dataset: Dataset | None = None) -> str:
         """Run any query and write its results to `output` in `format`; return the media type written.
 
         `format` is a short name (json, xml, csv, tsv for SELECT/ASK; turtle, ntriples, nquads, trig,
         jsonld, rdfxml for CONSTRUCT/DESCRIBE) or a media type. The engine serializes the results itself.
+        A `dataset` replaces the query's own FROM and FROM NAMED, and the union default graph.
         """
         form = query_form(query)
         graph_result = form in ("CONSTRUCT", "DESCRIBE")
@@ -85,7 +100,7 @@ class Store(ABC):
                 wanted = "json, xml"
             raise UnsupportedFormat(f"A {form} query cannot be written as {format!r}; use one of {wanted}.")
         media_type = (rdf_format(format) if graph_result else results_format(format)).media_type
-        self._serialize(query, form, media_type, output)
+        self._serialize(query, form, media_type, output, dataset)
         return media_type
 
     def serialize_bytes(self, query: str, format: str) -> bytes:
@@ -96,8 +111,8 @@ class Store(ABC):
 
     # -- writes ----------------------------------------------------------------------------------------
     @abstractmethod
-    def update(self, update: str) -> None:
-        """Run a SPARQL 1.1 Update request in one transaction."""
+    def update(self, update: str, dataset: Dataset | None = None) -> None:
+        """Run a SPARQL 1.1 Update request in one transaction; `dataset` is the protocol's USING graphs."""
 
     @abstractmethod
     def load(self, data: RdfInput, format: RdfFormat, graph: str | None = None) -> None:

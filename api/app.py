@@ -1,0 +1,35 @@
+"""The Flask application: `create_app(settings, store_factory)` wires the routes, errors and CORS.
+
+Settings come from the entry point (`bilateral serve`, or a test); the factory opens the store each request
+uses, with the request's time limit: the remote `Store` on the managed Oxigraph server, or any given store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask_cors import CORS
+
+from api import graph_store, pages, problems, sparql_protocol
+from api.context import AppState, StoreFactory
+from api.settings import Settings
+
+READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json)$"
+
+
+def create_app(settings: Settings, open_store: StoreFactory, on_timeout: Callable[[], None] | None = None) -> Flask:
+    app = Flask("bilateral")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["bilateral"] = AppState(settings, open_store, on_timeout)
+    problems.install(app)
+    for module in (sparql_protocol, graph_store, pages):
+        app.register_blueprint(module.blueprint)
+    # Reads are open to pages and notebooks on other origins; writes still need a token.
+    CORS(
+        app,
+        resources={READ_ROUTES: {"origins": "*"}},
+        expose_headers=["Location", "X-Bilateral-Truncated"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+    )
+    return app

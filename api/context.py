@@ -1,0 +1,31 @@
+"""What every request handler reaches: the settings and a way to the store, kept on the Flask app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+
+from api.settings import Settings
+from graph.store import Store
+
+StoreFactory = Callable[[float], Store]
+"""Opens (or returns) the store, with a query time limit in seconds."""
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    open_store: StoreFactory
+    on_timeout: Callable[[], None] | None = None
+    """Called when a query passed its time limit: stops the engine's work on it where that takes more."""
+
+    def store(self, timeout: float | None = None) -> Store:
+        return self.open_store(timeout or self.settings.timeout_s)
+
+
+def app_state() -> AppState:
+    state = current_app.extensions["bilateral"]
+    assert isinstance(state, AppState)
+    return state

@@ -1,0 +1,108 @@
+"""`/store`: the SPARQL 1.1 Graph Store HTTP Protocol, by `?graph=IRI`, `?default` or the request's own URL.
+
+The protocol's default graph is the named graph `graph/default`: every fact lives in a named graph, and a
+query's default graph is the union of them all, so what is PUT to `?default` is read back unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, jsonify, request
+
+from api.auth import require_writer
+from api.context import app_state
+from api.negotiation import RDF as RDF_TYPES
+from api.negotiation import choose, content_type
+from api.problems import Problem
+from graph.errors import UnsupportedFormat
+from graph.formats import rdf_format, rdf_format_for_path
+from graph.namespaces import graph_iri
+from graph.parsing import Staged, stage
+
+DEFAULT_GRAPH = str(graph_iri("default"))
+blueprint = Blueprint("graph_store", __name__)
+METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+
+
+def target_graph(direct: bool) -> str | None:
+    """The graph a request names; None for a POST to the store itself (create a graph)."""
+    if direct:
+        return request.base_url
+    named, default = request.args.getlist("graph"), "default" in request.args
+    if len(named) > 1 or (named and default):
+        raise Problem(400, "Bad request", "Name one graph: either ?graph=IRI or ?default.")
+    if default:
+        return DEFAULT_GRAPH
+    return named[0] if named else None
+
+
+def _format_of(media_type: str, filename: str | None = None) -> ox.RdfFormat:
+    try:
+        if media_type and media_type not in ("application/octet-stream", "text/plain"):
+            return rdf_format(media_type)
+        if filename:
+            return rdf_format_for_path(Path(filename))
+        return rdf_format(media_type or "")
+    except UnsupportedFormat:
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"{media_type or 'An untyped body'} is not an RDF format read "
+            "here; send text/turtle, application/n-triples, application/ld+json, application/rdf+xml, "
+            "application/n-quads or application/trig.",
+        ) from None
+
+
+def staged_body(graph: str) -> Staged:
+    """The request body (or each part of a multipart body) parsed into `graph`."""
+    staged = Staged()
+    if request.mimetype == "multipart/form-data":
+        for part in request.files.values():
+            fmt = _format_of(part.mimetype, part.filename)
+            stage(part.read(), fmt, graph=graph, into=staged, source=part.filename or part.name)
+        return staged
+    fmt = _format_of(request.mimetype)
+    return stage(request.get_data(), fmt, graph=graph, into=staged)
+
+
+def _write(graph: str, *, replace: bool) -> None:
+    staged = staged_body(graph)
+    data = staged.to_rdflib()
+    app_state().store().write_graphs({graph: data}, replace=replace)
+
+
+@blueprint.route("/store", methods=METHODS, defaults={"rest": None})
+@blueprint.route("/store/<path:rest>", methods=METHODS)
+def graph_store(rest: str | None) -> Response:
+    graph = target_graph(direct=rest is not None)
+    store = app_state().store()
+    if request.method in ("GET", "HEAD"):
+        if graph is None:
+            return jsonify(graphs=store.named_graphs())
+        if graph not in store.named_graphs():
+            raise Problem(404, "Not found", f"There is no graph <{graph}> in this store.")
+        media_type = choose(RDF_TYPES)
+        output = io.BytesIO()
+        store.dump_graph(graph, rdf_format(media_type), output)
+        response = Response(output.getvalue(), content_type=content_type(media_type))
+        response.vary.add("Accept")
+        return response
+    require_writer()
+    existed = graph is not None and graph in store.named_graphs()
+    if request.method == "DELETE":
+        if graph is None:
+            raise Problem(400, "Bad request", "DELETE names a graph: ?graph=IRI or ?default.")
+        if not existed:
+            raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
+        store.drop_graph(graph)
+        return Response(status=204)
+    if graph is None:  # POST to the store itself: a new graph, named by the server
+        graph = f"{request.host_url}store/graph/{uuid.uuid4()}"
+        _write(graph, replace=False)
+        return Response(status=201, headers={"Location": graph})
+    _write(graph, replace=request.method == "PUT")
+    return Response(status=204 if existed else 201)

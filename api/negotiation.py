@@ -1,0 +1,80 @@
+"""Choosing the media type of an answer: the Accept header (werkzeug's parser: q-values, wildcards), then a
+`format` parameter for browsers and links, else the first type offered. A 406 lists what is available."""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.datastructures import MIMEAccept
+
+from api.problems import Problem
+
+RESULTS = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+RDF = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+}
+ALIASES = {
+    "application/json": "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+    "text/plain": "application/n-triples",
+    "text/n3": "text/turtle",
+    "application/x-turtle": "text/turtle",
+}
+
+
+def offered(form: str) -> dict[str, str]:
+    """The formats a query form can be written in, by short name, default first."""
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return RDF
+    if form == "ASK":
+        return {k: RESULTS[k] for k in ("json", "xml")}
+    return RESULTS
+
+
+def choose(options: dict[str, str]) -> str:
+    """The media type to answer with, out of `options` (short name -> media type)."""
+    named = request.values.get("format")
+    if named:
+        key = named.strip().lower()
+        if key in options:
+            return options[key]
+        if key in options.values() or ALIASES.get(key) in options.values():
+            return ALIASES.get(key, key)
+        raise Problem(
+            406,
+            "Not acceptable",
+            f"format={named!r} is not available here; use one of {', '.join(options)}.",
+            available=list(options.values()),
+        )
+    # Parameters other than q (such as charset=utf-8) do not decide between the types offered here.
+    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
+    if not accept or not request.headers.get("Accept"):
+        return next(iter(options.values()))
+    candidates = list(options.values())
+    candidates += [alias for alias, target in ALIASES.items() if target in candidates]
+    best = accept.best_match(candidates)
+    if best is None:
+        raise Problem(
+            406,
+            "Not acceptable",
+            f"None of the types in Accept ({request.headers.get('Accept')}) is available for this answer; "
+            f"ask for one of {', '.join(options.values())}, or pass format= with one of {', '.join(options)}.",
+            available=list(options.values()),
+        )
+    return ALIASES.get(best, best)
+
+
+def content_type(media_type: str) -> str:
+    """The Content-Type header for a media type written: text types say they are UTF-8."""
+    return (
+        media_type if "charset" in media_type or not media_type.startswith("text/") else f"{media_type}; charset=utf-8"
+    )

@@ -1,0 +1,63 @@
+"""Server settings: read from the environment once, at the entry points, and passed down as one object.
+
+BILATERAL_TOKENS        comma-separated name:secret pairs allowed to write (none: the server is read-only)
+BILATERAL_CURATORS      comma-separated token names that may also retract submissions
+BILATERAL_TOKENS_FILE   a file with one name:secret pair per line, read as well
+BILATERAL_TIMEOUT_S     default and upper limit of a query's time, in seconds (30)
+BILATERAL_MAX_BODY_MB   the largest request body accepted (16)
+BILATERAL_ALLOW_DATASETS  comma-separated IRI prefixes a query may name as dataset, LOAD or SERVICE
+                          beyond the store's own graphs (none)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    tokens: Mapping[str, str] = field(default_factory=dict)
+    """secret -> the name recorded as submitter."""
+    curators: frozenset[str] = frozenset()
+    timeout_s: float = 30.0
+    max_body_bytes: int = 16 * 1024 * 1024
+    allow_datasets: tuple[str, ...] = ()
+
+    @property
+    def read_only(self) -> bool:
+        return not self.tokens
+
+    def allowed_outside(self, iri: str) -> bool:
+        return any(iri.startswith(prefix) for prefix in self.allow_datasets)
+
+
+def _pairs(text: str, origin: str) -> dict[str, str]:
+    tokens = {}
+    for item in (p.strip() for p in text.replace("\n", ",").split(",")):
+        if not item or item.startswith("#"):
+            continue
+        name, sep, secret = item.partition(":")
+        if not sep or not name.strip() or len(secret.strip()) < 8:
+            raise ValueError(f"{origin}: {item.split(':')[0]!r} is not name:secret with a secret of 8+ characters.")
+        tokens[secret.strip()] = name.strip()
+    return tokens
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings the environment gives; raises ValueError naming a malformed variable."""
+    env = os.environ if environ is None else environ
+    tokens = _pairs(env.get("BILATERAL_TOKENS", ""), "BILATERAL_TOKENS")
+    if env.get("BILATERAL_TOKENS_FILE"):
+        path = Path(env["BILATERAL_TOKENS_FILE"])
+        tokens |= _pairs(path.read_text(encoding="utf-8"), str(path))
+    try:
+        timeout = float(env.get("BILATERAL_TIMEOUT_S", "30"))
+        body = int(float(env.get("BILATERAL_MAX_BODY_MB", "16")) * 1024 * 1024)
+    except ValueError as error:
+        raise ValueError(f"BILATERAL_TIMEOUT_S and BILATERAL_MAX_BODY_MB are numbers: {error}") from None
+    curators = frozenset(n.strip() for n in env.get("BILATERAL_CURATORS", "").split(",") if n.strip())
+    allow = tuple(p.strip() for p in env.get("BILATERAL_ALLOW_DATASETS", "").split(",") if p.strip())
+    return Settings(tokens=tokens, curators=curators, timeout_s=timeout, max_body_bytes=body, allow_datasets=allow)

@@ -1,0 +1,182 @@
+"""`/sparql`: the SPARQL 1.1 Protocol. Queries by GET, form POST and direct POST; updates by form POST and
+direct POST with a token; the protocol's dataset parameters; results in every standard format; and a
+Service Description for a GET without a query."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Blueprint, Response, current_app, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from api.auth import require_writer
+from api.context import app_state
+from api.negotiation import RDF as RDF_TYPES
+from api.negotiation import choose, content_type, offered
+from api.problems import Problem
+from graph.errors import QueryTimeout
+from graph.sparql_text import blank_literals, network_targets, query_form, refuse_network
+from graph.store import Dataset
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+_DATASET_CLAUSE = re.compile(r"\b(USING|WITH)\b", re.IGNORECASE)
+
+blueprint = Blueprint("sparql", __name__)
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise Problem(400, "Bad request", f"The request has {len(values)} '{name}' parameters; send exactly one.")
+    return values[0] if values else None
+
+
+def _body_text() -> str:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise Problem(415, "Unsupported media type", f"charset={charset} is not accepted: SPARQL requests are UTF-8.")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Problem(400, "Bad request", f"The body is not valid UTF-8 (byte {error.start}).") from None
+
+
+def read_operation() -> tuple[str, str | None, Dataset]:
+    """('query' | 'update' | 'none', the text, the protocol dataset) of this request."""
+    if request.method == "GET":
+        if request.args.getlist("update"):
+            raise Problem(405, "Method not allowed", "Updates are sent by POST, never GET.", {"Allow": "POST"})
+        text = _single(request.args.getlist("query"), "query")
+        return ("query" if text is not None else "none"), text, _dataset(request.args.getlist, "query")
+    kind = request.mimetype
+    if kind == "application/x-www-form-urlencoded":
+        _body_text()
+        queries, updates = request.form.getlist("query"), request.form.getlist("update")
+        if queries and updates:
+            raise Problem(400, "Bad request", "Send either a 'query' or an 'update' parameter, not both.")
+        op = "update" if updates else "query"
+        text = _single(updates or queries, op)
+        if text is None:
+            raise Problem(400, "Bad request", "The form has no 'query' or 'update' parameter.")
+        return op, text, _dataset(lambda n: request.form.getlist(n) + request.args.getlist(n), op)
+    if kind in ("application/sparql-query", "application/sparql-update"):
+        op = "query" if kind.endswith("query") else "update"
+        return op, _body_text(), _dataset(request.args.getlist, op)
+    raise Problem(
+        415,
+        "Unsupported media type",
+        f"A POST to /sparql is application/sparql-query, application/sparql-update or "
+        f"application/x-www-form-urlencoded; this one is {kind or 'untyped'}. Set Content-Type.",
+    )
+
+
+def _dataset(values, op: str) -> Dataset:  # type: ignore[no-untyped-def]
+    if op == "update":
+        return Dataset(tuple(values("using-graph-uri")), tuple(values("using-named-graph-uri")))
+    return Dataset(tuple(values("default-graph-uri")), tuple(values("named-graph-uri")))
+
+
+def check_reach(text: str, dataset: Dataset) -> None:
+    """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
+    settings = app_state().settings
+    for keyword, iri in network_targets(text):
+        if iri is None or not settings.allowed_outside(iri):
+            refuse_network(keyword + " <>")
+    if dataset:
+        known = set(app_state().store().named_graphs())
+        outside = [g for g in (*dataset.default, *dataset.named) if g not in known and not settings.allowed_outside(g)]
+        if outside:
+            raise Problem(
+                400,
+                "Bad request",
+                f"The dataset names {', '.join(f'<{g}>' for g in outside)}, which "
+                "this store does not hold; list the graphs with GET /store, or ask the operator to "
+                "allow-list them (BILATERAL_ALLOW_DATASETS).",
+            )
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    op, text, dataset = read_operation()
+    if op == "none" or text is None:
+        return service_description()
+    check_reach(text, dataset)
+    if op == "update":
+        require_writer()
+        if dataset and _DATASET_CLAUSE.search(blank_literals(text)):
+            raise Problem(
+                400,
+                "Bad request",
+                "The update names its own graphs with USING or WITH and the request "
+                "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
+            )
+        app_state().store().update(text, dataset or None)
+        return Response(status=204)
+    form = query_form(text)
+    media_type = choose(offered(form))
+    output = io.BytesIO()
+    state = app_state()
+    try:
+        written = state.store(timeout=_requested_timeout()).serialize(text, media_type, output, dataset or None)
+    except QueryTimeout:
+        if state.on_timeout is not None:
+            state.on_timeout()
+        raise
+    response = Response(output.getvalue(), status=200, content_type=content_type(written))
+    response.vary.add("Accept")
+    return response
+
+
+def _requested_timeout() -> float:
+    limit = app_state().settings.timeout_s
+    asked = request.values.get("timeout")
+    if asked is None:
+        return limit
+    try:
+        value = float(asked)
+    except ValueError:
+        raise Problem(400, "Bad request", f"timeout={asked!r} is not a number of seconds.") from None
+    if value <= 0:
+        raise Problem(400, "Bad request", "timeout must be a positive number of seconds.")
+    return min(value, limit)
+
+
+def service_description() -> Response:
+    graph = Graph()
+    graph.bind("sd", SD)
+    service = BNode()
+    endpoint = URIRef(request.base_url)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, endpoint))
+    for language in (SD.SPARQL11Query, SD.SPARQL11Update):
+        graph.add((service, SD.supportedLanguage, language))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "N-Quads",
+        "TriG",
+        "JSON-LD",
+        "RDF_XML",
+    ):
+        graph.add((service, SD.resultFormat, FORMATS[name]))
+    graph.add((service, SD.defaultEntailmentRegime, URIRef("http://www.w3.org/ns/entailment/Simple")))
+    graph.add((service, URIRef("http://purl.org/dc/terms/title"), Literal(current_app.name)))
+    media_type = choose(RDF_TYPES)
+    fmt = {v: k for k, v in RDF_TYPES.items()}[media_type]
+    rdflib_names = {
+        "turtle": "turtle",
+        "ntriples": "nt",
+        "nquads": "nquads",
+        "trig": "trig",
+        "jsonld": "json-ld",
+        "rdfxml": "xml",
+    }
+    body = graph.serialize(format=rdflib_names[fmt], encoding="utf-8")
+    return Response(body, content_type=content_type(media_type))

@@ -1,0 +1,214 @@
+"""The HTTP interface in-process (Flask's test client over an initialized embedded store): negotiation,
+auth, refusals, problem+json errors, the pages. The W3C suites and real clients run against live servers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.app import create_app
+from api.pages import EXAMPLES
+from api.settings import Settings, settings_from_env
+from graph.embedded import EmbeddedStore
+from graph.loading import init_store
+
+SECRET = "test-secret-123"
+WRITE = {"Authorization": f"Bearer {SECRET}"}
+ASK = "ASK { ?s ?p ?o }"
+SELECT = "SELECT ?s WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> } ORDER BY ?s"
+
+
+@pytest.fixture(scope="module")
+def store() -> EmbeddedStore:
+    store = EmbeddedStore()
+    init_store(store)
+    return store
+
+
+def app_for(store: EmbeddedStore, **settings: object) -> Flask:
+    config = Settings(**{"tokens": {SECRET: "alice"}, **settings})  # type: ignore[arg-type]
+    app = create_app(config, lambda _timeout: store)
+    app.testing = False
+    return app
+
+
+@pytest.fixture()
+def client(store: EmbeddedStore) -> Iterator[FlaskClient]:
+    yield app_for(store).test_client()
+
+
+def problem(response) -> dict:  # type: ignore[no-untyped-def]
+    assert response.mimetype == "application/problem+json", response.data
+    body = json.loads(response.data)
+    assert body["status"] == response.status_code and body["detail"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv;q=0.5, text/tab-separated-values", "text/tab-separated-values"),
+        ("text/html, application/xhtml+xml, */*;q=0.8", "application/sparql-results+json"),
+        ("application/json", "application/sparql-results+json"),
+    ],
+)
+def test_select_results_follow_accept(client: FlaskClient, accept: str | None, expected: str) -> None:
+    response = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200 and response.mimetype == expected
+    assert b"lee-ishiba-summit-2025-08" in response.data
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"])
+def test_construct_in_every_rdf_format(client: FlaskClient, fmt: str) -> None:
+    query = "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t ; a <https://w3id.org/bilateral/ontology#Summit> }"
+    response = client.post("/sparql", data={"query": query, "format": fmt})
+    assert response.status_code == 200 and b"lee-ishiba-summit" in response.data
+
+
+def test_unacceptable_type_is_406_listing_what_is_available(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": ASK}, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert "application/sparql-results+json" in problem(response)["available"]
+
+
+def test_service_description_for_a_get_without_query(client: FlaskClient) -> None:
+    response = client.get("/sparql")
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    assert b"sd:Service" in response.data and b"UnionDefaultGraph" in response.data
+
+
+def test_syntax_error_is_400_with_the_position(client: FlaskClient) -> None:
+    body = problem(client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"}))
+    assert body["status"] == 400 and "1:" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://dbpedia.org/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
+    ],
+)
+def test_service_is_refused(client: FlaskClient, query: str) -> None:
+    body = problem(client.get("/sparql", query_string={"query": query}))
+    assert body["status"] == 400 and "SERVICE" in body["detail"]
+
+
+def test_load_is_refused_even_with_a_token(client: FlaskClient) -> None:
+    response = client.post("/sparql", data={"update": "LOAD <http://example.org/x.ttl>"}, headers=WRITE)
+    assert problem(response)["status"] == 400
+
+
+def test_a_dataset_outside_the_store_is_refused_unless_allow_listed(store: EmbeddedStore) -> None:
+    query = {"query": ASK, "default-graph-uri": "http://elsewhere.example/g"}
+    assert problem(app_for(store).test_client().get("/sparql", query_string=query))["status"] == 400
+    allowed = app_for(store, allow_datasets=("http://elsewhere.example/",)).test_client()
+    assert allowed.get("/sparql", query_string=query).status_code == 200
+
+
+def test_protocol_dataset_narrows_the_default_graph(client: FlaskClient) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
+    only_reference = {
+        "query": query,
+        "default-graph-uri": "https://w3id.org/bilateral/graph/reference",
+        "format": "csv",
+    }
+    response = client.get("/sparql", query_string=only_reference)
+    assert response.data.decode().split() == ["n", "0"]
+
+
+def test_updates_need_a_token(store: EmbeddedStore) -> None:
+    update = {"update": "INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> 1 } }"}
+    client = app_for(store).test_client()
+    missing = client.post("/sparql", data=update)
+    assert problem(missing)["status"] == 401 and "Bearer" in missing.headers["WWW-Authenticate"]
+    assert problem(client.post("/sparql", data=update, headers={"Authorization": "Bearer wrong-one"}))["status"] == 403
+    read_only = app_for(store, tokens={}).test_client().post("/sparql", data=update, headers=WRITE)
+    assert "read-only" in problem(read_only)["detail"]
+    assert client.post("/sparql", data=update, headers=WRITE).status_code == 204
+    assert client.delete("/store", query_string={"graph": "urn:x:g"}, headers=WRITE).status_code == 204
+
+
+def test_get_update_and_wrong_method(client: FlaskClient) -> None:
+    assert problem(client.get("/sparql", query_string={"update": "CLEAR ALL"}))["status"] == 405
+    assert problem(client.put("/sparql", data="x"))["status"] == 405
+
+
+def test_bodies_over_the_cap_are_413(store: EmbeddedStore) -> None:
+    client = app_for(store, max_body_bytes=1000).test_client()
+    response = client.post("/sparql", data="ASK {}" + " " * 2000, content_type="application/sparql-query")
+    assert problem(response)["status"] == 413
+
+
+def test_a_bug_is_a_500_without_internals(store: EmbeddedStore) -> None:
+    def broken(_timeout: float) -> EmbeddedStore:
+        raise RuntimeError("secret internal detail")
+
+    app = create_app(Settings(), broken)
+    response = app.test_client().get("/sparql", query_string={"query": ASK})
+    body = problem(response)
+    assert body["status"] == 500 and "secret" not in response.get_data(as_text=True)
+
+
+def test_graph_store_get_head_and_content_type(client: FlaskClient) -> None:
+    params = {"graph": "https://w3id.org/bilateral/graph/reference"}
+    get = client.get("/store", query_string=params, headers={"Accept": "application/n-triples"})
+    head = client.head("/store", query_string=params, headers={"Accept": "application/n-triples"})
+    assert get.status_code == head.status_code == 200
+    assert get.mimetype == head.mimetype == "application/n-triples" and head.data == b""
+    assert problem(client.get("/store", query_string={"graph": "urn:x:none"}))["status"] == 404
+    assert "https://w3id.org/bilateral/graph/ontology" in json.loads(client.get("/store").data)["graphs"]
+
+
+def test_graph_store_refuses_unknown_body_types(client: FlaskClient) -> None:
+    response = client.put(
+        "/store", query_string={"graph": "urn:x:g"}, data=b"x", headers={**WRITE, "Content-Type": "image/png"}
+    )
+    assert problem(response)["status"] == 415
+
+
+def test_a_malformed_body_names_the_line(client: FlaskClient) -> None:
+    response = client.put(
+        "/store",
+        query_string={"graph": "urn:x:g"},
+        data=b"<urn:a> <urn:b> .\n",
+        headers={**WRITE, "Content-Type": "text/turtle"},
+    )
+    assert problem(response)["status"] == 400 and "line 1" in problem(response)["detail"]
+
+
+def test_pages_health_openapi_and_cors(client: FlaskClient) -> None:
+    home = client.get("/")
+    assert home.status_code == 200 and b'<form action="/sparql" method="get">' in home.data
+    assert b"Summit" in home.data and b"seed-001" in home.data
+    assert client.get("/ontology", headers={"Accept": "application/rdf+xml"}).mimetype == "application/rdf+xml"
+    assert b"blsh:MeetingShape" in client.get("/shapes").data or b"MeetingShape" in client.get("/shapes").data
+    assert json.loads(client.get("/health").data)["status"] == "ok"
+    spec = json.loads(client.get("/openapi.json").data)
+    assert spec["openapi"].startswith("3.1") and "/store" in spec["paths"]
+    cors = client.get("/sparql", query_string={"query": ASK}, headers={"Origin": "https://yasgui.example"})
+    assert cors.headers["Access-Control-Allow-Origin"] in ("*", "https://yasgui.example")
+
+
+def test_every_example_query_on_the_page_runs(client: FlaskClient) -> None:
+    for name, query in EXAMPLES.items():
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.status_code == 200, name
+        assert json.loads(response.data)["results"]["bindings"], name
+
+
+def test_settings_from_the_environment() -> None:
+    settings = settings_from_env(
+        {"BILATERAL_TOKENS": "alice:0123456789,bob:abcdefghij", "BILATERAL_CURATORS": "bob", "BILATERAL_TIMEOUT_S": "5"}
+    )
+    assert settings.tokens == {"0123456789": "alice", "abcdefghij": "bob"} and settings.curators == {"bob"}
+    assert settings.timeout_s == 5 and not settings.read_only
+    with pytest.raises(ValueError, match="BILATERAL_TOKENS"):
+        settings_from_env({"BILATERAL_TOKENS": "alice"})

@@ -1,0 +1,82 @@
+"""The time limit on a live `bilateral serve`: a runaway query answers 504 and stops using the engine's CPU,
+and a cheap query is answered while an expensive one runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.api.conftest import BilateralServer
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BilateralServer]:
+    server = BilateralServer(tmp_path_factory.mktemp("strict") / "store", env={"BILATERAL_TIMEOUT_S": "2"})
+    yield server
+    server.stop()
+
+
+def _running_engine(pid_file: Path) -> int:
+    """The pid of the engine once it is up (after a restart the file is rewritten when it answers)."""
+    for _ in range(100):
+        pid = int(pid_file.read_text())
+        if Path(f"/proc/{pid}").exists():
+            return pid
+        time.sleep(0.1)
+    raise AssertionError("no engine is running")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
+def test_a_runaway_query_is_stopped_and_its_cpu_released(strict_server: BilateralServer) -> None:
+    pid_file = Path(strict_server.log.name).parent / "store" / "engine.pid"
+    engine = _running_engine(pid_file)
+    runaway = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a"  # sorts before its first row
+    started = time.monotonic()
+    response = requests.post(f"{strict_server.url}/sparql", data={"query": runaway}, timeout=60)
+    assert response.status_code == 504 and response.headers["Content-Type"] == "application/problem+json"
+    assert time.monotonic() - started < 10
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{engine}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{engine}").exists(), "the engine that ran the query is gone, and its CPU with it"
+    for _ in range(100):  # the supervisor restarts the engine
+        answer = requests.get(f"{strict_server.url}/sparql", params={"query": "ASK {}"}, timeout=10)
+        if answer.status_code == 200:
+            break
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+        time.sleep(0.1)
+    assert answer.json()["boolean"] is True
+    restarted = _running_engine(pid_file)
+    before = _cpu_seconds(restarted)
+    time.sleep(1)
+    assert _cpu_seconds(restarted) - before < 0.3, "the new engine is idle"
+
+
+def test_a_cheap_query_does_not_wait_behind_an_expensive_one(strict_server: BilateralServer) -> None:
+    finished: dict[str, float] = {}
+
+    def expensive() -> None:
+        requests.post(
+            f"{strict_server.url}/sparql",
+            timeout=60,
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+        )
+        finished["expensive"] = time.monotonic()
+
+    slow = threading.Thread(target=expensive)
+    slow.start()
+    time.sleep(0.3)
+    answer = requests.get(f"{strict_server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    finished["cheap"] = time.monotonic()
+    slow.join()
+    assert answer.status_code == 200
+    assert finished["cheap"] < finished["expensive"], "the cheap query was answered while the expensive one ran"
