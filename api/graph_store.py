@@ -83,7 +83,7 @@ def graph_store(rest: str | None) -> Response:
     if request.method in ("GET", "HEAD"):
         if graph is None:
             return jsonify(graphs=store.named_graphs())
-        if graph not in store.named_graphs():
+        if not store.has_graph(graph):
             raise Problem(404, "Not found", f"There is no graph <{graph}> in this store.")
         media_type = choose(RDF_TYPES)
         output = io.BytesIO()
@@ -92,7 +92,7 @@ def graph_store(rest: str | None) -> Response:
         response.vary.add("Accept")
         return response
     require_writer()
-    existed = graph is not None and graph in store.named_graphs()
+    existed = graph is not None and store.has_graph(graph)
     if request.method == "DELETE":
         if graph is None:
             raise Problem(400, "Bad request", "DELETE names a graph: ?graph=IRI or ?default.")

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
@@ -133,11 +134,16 @@ def kill_engine(pid_file: Path) -> None:
 
 
 def remote_factory(endpoint: str) -> StoreFactory:
-    """A store factory for workers: a remote Store per request, checked once for the union default graph."""
+    """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
+    the server checked once for the union default graph."""
     RemoteStore(endpoint).close()
+    local = threading.local()
 
     def open_remote(timeout: float) -> Store:
-        return RemoteStore(endpoint, timeout=timeout, check=False)
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.trust_env = False  # the engine is on loopback: no proxy lookup per request
+        return RemoteStore(endpoint, timeout=timeout, session=local.session, check=False)
 
     return open_remote
 
@@ -172,6 +178,8 @@ def serve(settings: Settings, *, store_dir: Path, endpoint: str | None, host: st
         "threads": 4,
         "worker_class": "gthread",
         "timeout": int(settings.timeout_s) + 30,
+        "graceful_timeout": 5,
+        "keepalive": 5,
         "accesslog": "-",
         "errorlog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',

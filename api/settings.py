@@ -24,6 +24,7 @@ class Settings:
     curators: frozenset[str] = frozenset()
     timeout_s: float = 30.0
     max_body_bytes: int = 16 * 1024 * 1024
+    row_limit: int = 100_000
     allow_datasets: tuple[str, ...] = ()
 
     @property
@@ -56,8 +57,13 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         timeout = float(env.get("BILATERAL_TIMEOUT_S", "30"))
         body = int(float(env.get("BILATERAL_MAX_BODY_MB", "16")) * 1024 * 1024)
+        rows = int(env.get("BILATERAL_ROW_LIMIT", "100000"))
     except ValueError as error:
-        raise ValueError(f"BILATERAL_TIMEOUT_S and BILATERAL_MAX_BODY_MB are numbers: {error}") from None
+        raise ValueError(
+            f"BILATERAL_TIMEOUT_S, BILATERAL_MAX_BODY_MB and BILATERAL_ROW_LIMIT are numbers: {error}"
+        ) from None
     curators = frozenset(n.strip() for n in env.get("BILATERAL_CURATORS", "").split(",") if n.strip())
     allow = tuple(p.strip() for p in env.get("BILATERAL_ALLOW_DATASETS", "").split(",") if p.strip())
-    return Settings(tokens=tokens, curators=curators, timeout_s=timeout, max_body_bytes=body, allow_datasets=allow)
+    return Settings(
+        tokens=tokens, curators=curators, timeout_s=timeout, max_body_bytes=body, allow_datasets=allow, row_limit=rows
+    )

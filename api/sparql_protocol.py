@@ -16,7 +16,9 @@ from api.context import app_state
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type, offered
 from api.problems import Problem
+from api.row_limit import TRUNCATED, cut, limited_query
 from graph.errors import QueryTimeout
+from graph.formats import results_format
 from graph.sparql_text import blank_literals, network_targets, query_form, refuse_network
 from graph.store import Dataset
 
@@ -85,8 +87,10 @@ def check_reach(text: str, dataset: Dataset) -> None:
         if iri is None or not settings.allowed_outside(iri):
             refuse_network(keyword + " <>")
     if dataset:
-        known = set(app_state().store().named_graphs())
-        outside = [g for g in (*dataset.default, *dataset.named) if g not in known and not settings.allowed_outside(g)]
+        store = app_state().store()
+        outside = [
+            g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)
+        ]
         if outside:
             raise Problem(
                 400,
@@ -116,16 +120,26 @@ def sparql() -> Response:
         return Response(status=204)
     form = query_form(text)
     media_type = choose(offered(form))
-    output = io.BytesIO()
     state = app_state()
+    limit = state.settings.row_limit
+    limited = limited_query(text, limit) if form == "SELECT" and limit else None
     try:
-        written = state.store(timeout=_requested_timeout()).serialize(text, media_type, output, dataset or None)
+        store = state.store(timeout=_requested_timeout())
+        if limited is not None:
+            body, truncated = cut(store.serialize_bytes(limited, "json", dataset or None), limit, media_type)
+            written = results_format(media_type).media_type
+        else:
+            output = io.BytesIO()
+            written = store.serialize(text, media_type, output, dataset or None)
+            body, truncated = output.getvalue(), False
     except QueryTimeout:
         if state.on_timeout is not None:
             state.on_timeout()
         raise
-    response = Response(output.getvalue(), status=200, content_type=content_type(written))
+    response = Response(body, status=200, content_type=content_type(written))
     response.vary.add("Accept")
+    if truncated:
+        response.headers[TRUNCATED] = f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"
     return response
 
 

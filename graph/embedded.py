@@ -139,6 +139,9 @@ class EmbeddedStore(Store):
             raise NotFound(f"There is no graph <{graph}> in the store.")
         self._store.dump(output, format, from_graph=node)
 
+    def has_graph(self, graph: str) -> bool:
+        return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
+
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 

@@ -103,10 +103,10 @@ class Store(ABC):
         self._serialize(query, form, media_type, output, dataset)
         return media_type
 
-    def serialize_bytes(self, query: str, format: str) -> bytes:
+    def serialize_bytes(self, query: str, format: str, dataset: Dataset | None = None) -> bytes:
         """`serialize` into bytes, for small results."""
         buffer = io.BytesIO()
-        self.serialize(query, format, buffer)
+        self.serialize(query, format, buffer, dataset)
         return buffer.getvalue()
 
     # -- writes ----------------------------------------------------------------------------------------
@@ -144,6 +144,10 @@ class Store(ABC):
     @abstractmethod
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs that hold at least one triple, sorted."""
+
+    def has_graph(self, graph: str) -> bool:
+        """Whether the store holds a named graph with at least one triple."""
+        return graph in self.named_graphs()
 
     def count(self, graph: str | None = None) -> int:
         """The number of triples in one named graph, or of quads in all named graphs."""

@@ -1,0 +1,73 @@
+"""The row limit on SELECT results: the query is asked for one row more than the limit, and when that row
+comes back the answer is cut to the limit and says so in `X-Bilateral-Truncated`.
+
+The limit is written into the query's own solution modifiers (a LIMIT added, or a larger one lowered), so
+the engine stops early. Results come from the engine as SPARQL JSON and are rewritten by Oxigraph in the
+format the client asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pyoxigraph as ox
+
+from graph.formats import results_format
+from graph.sparql_text import blank_literals
+
+TRUNCATED = "X-Bilateral-Truncated"
+_LIMIT = re.compile(r"\bLIMIT\s+(\d+)", re.IGNORECASE)
+_TRAILING_VALUES = re.compile(r"\bVALUES\s*(\?\w+|\$\w+|\([^)]*\))\s*$", re.IGNORECASE)
+
+
+def limited_query(query: str, limit: int) -> str | None:
+    """The query asking for at most `limit` + 1 rows, or None when its own LIMIT is already within `limit`
+    or its shape (a trailing VALUES block) is left alone.
+
+    >>> limited_query("SELECT * { ?s ?p ?o } ORDER BY ?s", 10)
+    'SELECT * { ?s ?p ?o } ORDER BY ?s\\nLIMIT 11'
+    >>> limited_query("SELECT * { ?s ?p ?o } LIMIT 500 OFFSET 3", 10)
+    'SELECT * { ?s ?p ?o } LIMIT 11 OFFSET 3'
+    >>> limited_query("SELECT * { ?s ?p ?o } LIMIT 5", 10) is None, limited_query("SELECT * {} VALUES ?s { 1 }", 10)
+    (True, None)
+    """
+    blanked = blank_literals(query)
+    depth, start_of_last, end_of_body = 0, -1, -1
+    for position, char in enumerate(blanked):
+        if char == "{":
+            if depth == 0:
+                start_of_last = position
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                end_of_body = position
+    if end_of_body < 0 or _TRAILING_VALUES.search(blanked[:start_of_last]):
+        return None
+    tail = blanked[end_of_body + 1 :]
+    found = _LIMIT.search(tail)
+    if found is None:
+        return f"{query}\nLIMIT {limit + 1}"
+    if int(found.group(1)) <= limit:
+        return None
+    start, stop = end_of_body + 1 + found.start(1), end_of_body + 1 + found.end(1)
+    return query[:start] + str(limit + 1) + query[stop:]
+
+
+def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
+    """SPARQL JSON results cut to `limit` rows and written as `media_type`; whether anything was cut."""
+    document = json.loads(results_json)
+    bindings = document["results"]["bindings"]
+    truncated = len(bindings) > limit
+    if truncated:
+        document["results"]["bindings"] = bindings[:limit]
+        results_json = json.dumps(document).encode("utf-8")
+    target = results_format(media_type)
+    if target == ox.QueryResultsFormat.JSON:
+        return results_json, truncated
+    solutions = ox.parse_query_results(results_json, ox.QueryResultsFormat.JSON)
+    output = io.BytesIO()
+    solutions.serialize(output, target)
+    return output.getvalue(), truncated

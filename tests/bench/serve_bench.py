@@ -1,0 +1,180 @@
+"""The server benchmark: `bilateral serve` against `oxigraph serve` on copies of the same store, driven with the
+same bounded load on 127.0.0.1 (a fixed number of requests per query, a fixed number of concurrent clients).
+
+Prints, per size and query, throughput and median / p95 latency of both servers and their ratios. Goals:
+at least 0.67x Oxigraph's throughput on the point query, at most 1.2x its latency on the join and the
+aggregation.
+
+    python -m tests.bench.serve_bench                      # 100k and 1M triples
+    python -m tests.bench.serve_bench --sizes 20000 --requests 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.bench.run import PREFIXES, QUERIES, tool
+from tests.bench.synthetic import write
+from tests.conftest import free_port
+
+LOAD = {  # query -> (requests per run, concurrent clients)
+    "point lookup": (400, 8),
+    "two-hop join, date range": (200, 8),
+    "aggregate per pair and year": (16, 4),
+    "CONSTRUCT neighbourhood": (100, 8),
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    throughput: float
+    median_ms: float
+    p95_ms: float
+
+
+def drive(url: str, query: str, total: int, clients: int) -> Figures:
+    """Send `total` POSTs of `query` from `clients` threads; every answer must be a 200."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    remaining = iter(range(total))
+    accept = "application/n-triples" if "CONSTRUCT" in query else "application/sparql-results+json"
+
+    def client() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                if next(remaining, None) is None:
+                    return
+            start = time.perf_counter()
+            response = session.post(url, data={"query": query}, headers={"Accept": accept}, timeout=300)
+            elapsed = time.perf_counter() - start
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
+            with lock:
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return Figures(total / wall, statistics.median(ordered) * 1e3, ordered[int(0.95 * (len(ordered) - 1))] * 1e3)
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            requests.get(url, params={"query": "ASK {}"}, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@contextmanager
+def running(command: list[str], url: str) -> Iterator[str]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def build_store(size: int, folder: Path) -> Path:
+    data = folder / f"synthetic-{size}.nt"
+    write(size, data)
+    store = folder / f"store-{size}"
+    bilateral = tool("bilateral")
+    subprocess.run([bilateral, "init", "--store", str(store)], check=True, capture_output=True)
+    subprocess.run(
+        [bilateral, "load", "--store", str(store), "--no-validate", str(data)], check=True, capture_output=True
+    )
+    return store
+
+
+def bench_size(size: int, folder: Path, scale: float, out: Callable[[str], None]) -> None:
+    store = build_store(size, folder)
+    twin = folder / f"oxigraph-{size}"
+    shutil.copytree(store, twin)
+    ours_port, theirs_port = free_port(), free_port()
+    ours = [
+        tool("bilateral"),
+        "serve",
+        "--store",
+        str(store),
+        "--port",
+        str(ours_port),
+        "--workers",
+        str(os.cpu_count() or 2),
+    ]
+    theirs = [
+        tool("oxigraph"),
+        "serve",
+        "--location",
+        str(twin),
+        "--bind",
+        f"127.0.0.1:{theirs_port}",
+        "--union-default-graph",
+    ]
+    results: dict[str, dict[str, Figures]] = {}
+    for name, command, url in (
+        ("oxigraph serve", theirs, f"http://127.0.0.1:{theirs_port}/query"),
+        ("bilateral serve", ours, f"http://127.0.0.1:{ours_port}/sparql"),
+    ):
+        with running(command, url):
+            for query, (total, clients) in LOAD.items():
+                text = PREFIXES + QUERIES[query]
+                drive(url, text, max(2, total // 10), clients)  # warm-up
+                results.setdefault(query, {})[name] = drive(url, text, max(4, int(total * scale)), clients)
+    out(f"\n## {size:,} triples\n")
+    out(
+        "| query | requests x clients | oxigraph req/s | bilateral req/s | throughput ratio "
+        "| oxigraph median / p95 ms | bilateral median / p95 ms | latency ratio (median) |"
+    )
+    out("|---|---|---:|---:|---:|---:|---:|---:|")
+    for query, by_server in results.items():
+        base, ours_figures = by_server["oxigraph serve"], by_server["bilateral serve"]
+        total, clients = LOAD[query]
+        out(
+            f"| {query} | {max(4, int(total * scale))} x {clients} | {base.throughput:.1f} "
+            f"| {ours_figures.throughput:.1f} | {ours_figures.throughput / base.throughput:.2f}x "
+            f"| {base.median_ms:.1f} / {base.p95_ms:.1f} | {ours_figures.median_ms:.1f} / {ours_figures.p95_ms:.1f} "
+            f"| {ours_figures.median_ms / base.median_ms:.2f}x |"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated triple counts")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the request counts")
+    args = parser.parse_args(argv)
+    print(f"# bilateral server benchmark ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+    with tempfile.TemporaryDirectory(prefix="bilateral-serve-bench-") as scratch:
+        for size in (int(s) for s in args.sizes.split(",")):
+            bench_size(size, Path(scratch), args.scale, lambda line: print(line, flush=True))
+
+
+if __name__ == "__main__":
+    main()
