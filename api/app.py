@@ -11,7 +11,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask_cors import CORS
 
-from api import graph_store, pages, problems, sparql_protocol
+from api import graph_store, pages, problems, sparql_protocol, submissions
 from api.context import AppState, StoreFactory
 from api.settings import Settings
 
@@ -23,7 +23,7 @@ def create_app(settings: Settings, open_store: StoreFactory, on_timeout: Callabl
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["bilateral"] = AppState(settings, open_store, on_timeout)
     problems.install(app)
-    for module in (sparql_protocol, graph_store, pages):
+    for module in (sparql_protocol, graph_store, pages, submissions):
         app.register_blueprint(module.blueprint)
     # Reads are open to pages and notebooks on other origins; writes still need a token.
     CORS(

@@ -1,4 +1,4 @@
-"""The `bilateral` command line: init, load, validate and query a store.
+"""The `bilateral` command line: init, load, validate, query, submit and serve.
 
 Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`) here only, and are
 passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage or runtime error.
@@ -7,6 +7,7 @@ passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -193,3 +194,50 @@ def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: 
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     run_server(settings, store_dir=store_dir, endpoint=endpoint, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--source", "source_iri", metavar="IRI", help="The source the facts come from.")
+@click.option("--source-title", help="The source's title, with --source-url, when it has no IRI yet.")
+@click.option("--source-url", help="The source's URL, with --source-title.")
+@click.option("--comment", help="A note kept with the submission.")
+@click.option(
+    "--as",
+    "submitter",
+    default=lambda: os.environ.get("USER", "cli"),
+    show_default="$USER",
+    help="The name recorded as submitter.",
+)
+@click.option("--format", "fmt", metavar="F", help="Format of the file (default: from the extension).")
+@store_options
+@reported
+def submit(
+    file: Path,
+    source_iri: str | None,
+    source_title: str | None,
+    source_url: str | None,
+    comment: str | None,
+    submitter: str,
+    fmt: str | None,
+    store_dir: Path,
+    endpoint: str | None,
+) -> None:
+    """Submit facts as the server does: checked in context, stored with their record, or refused."""
+    from graph.loading import stage_files
+    from graph.submissions import SourceCitation
+    from graph.submissions import submit as submit_facts
+
+    with open_from(store_dir, endpoint) as store:
+        outcome = submit_facts(
+            store,
+            stage_files([file], format=fmt),
+            submitter=submitter,
+            citation=SourceCitation(source_iri, source_title, source_url),
+            comment=comment,
+        )
+    record = outcome.submission
+    state = "accepted" if outcome.created else "already submitted"
+    click.echo(f"{state}: submission {record.id} in <{record.graph}>, citing <{record.source}>.")
+    for warning in record.warnings:
+        click.echo(f"  {warning}")

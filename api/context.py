@@ -9,6 +9,7 @@ from flask import current_app
 
 from api.settings import Settings
 from graph.store import Store
+from graph.validation import Validator
 
 StoreFactory = Callable[[float], Store]
 """Opens (or returns) the store, with a query time limit in seconds."""
@@ -21,8 +22,16 @@ class AppState:
     on_timeout: Callable[[], None] | None = None
     """Called when a query passed its time limit: stops the engine's work on it where that takes more."""
 
+    _validator: Validator | None = None
+
     def store(self, timeout: float | None = None) -> Store:
         return self.open_store(timeout or self.settings.timeout_s)
+
+    def validator(self) -> Validator:
+        """The shipped shapes, compiled once per worker."""
+        if self._validator is None:
+            self._validator = Validator()
+        return self._validator
 
 
 def app_state() -> AppState:

@@ -18,7 +18,7 @@ from api.context import app_state
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type
 from api.problems import Problem
-from graph.errors import UnsupportedFormat
+from graph.errors import UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import graph_iri
 from graph.parsing import Staged, stage
@@ -70,9 +70,14 @@ def staged_body(graph: str) -> Staged:
 
 
 def _write(graph: str, *, replace: bool) -> None:
+    """Validate the body in context (the same gate as a submission), then write it in one update."""
     staged = staged_body(graph)
-    data = staged.to_rdflib()
-    app_state().store().write_graphs({graph: data}, replace=replace)
+    state = app_state()
+    store = state.store()
+    report = state.validator().validate_staged(staged, store)
+    if not report.conforms:
+        raise ValidationFailed(report, source="the request body")
+    store.write_graphs({graph: staged.to_rdflib()}, replace=replace)
 
 
 @blueprint.route("/store", methods=METHODS, defaults={"rest": None})

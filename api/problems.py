@@ -23,6 +23,7 @@ from graph.errors import (
     UnsupportedFormat,
     ValidationFailed,
 )
+from graph.submissions import MissingSource
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("bilateral.api")
@@ -58,6 +59,8 @@ def _for_bilateral(error: BilateralError) -> Response:
             str(error),
             violations=[r.as_dict() for r in error.report.results],
         )
+    if isinstance(error, MissingSource):
+        return problem_response(422, "The submission cites no source", str(error))
     if isinstance(error, UnsupportedFormat):
         return problem_response(406, "Not acceptable", str(error))
     if isinstance(error, InputError):

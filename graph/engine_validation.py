@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import RDF, RDFS, Graph
 from rdflib.term import Node
 
 from graph.context import MENTIONED_IRIS_QUERIES, context_query
@@ -35,7 +35,17 @@ OWN_SUBJECTS = (
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 _MENTION_BATCH = 400
 WORKERS = min(4, os.cpu_count() or 1)
-"""Queries run in parallel: Oxigraph evaluates them without holding the GIL."""
+_POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
+"""Queries run in parallel, on threads kept for the process: Oxigraph evaluates them without the GIL."""
+
+
+def _fresh_pool_after_fork() -> None:
+    # A forked child (a server worker) inherits the pool but not its threads: give it a pool of its own.
+    global _POOL
+    _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
+
+
+os.register_at_fork(after_in_child=_fresh_pool_after_fork)
 
 
 class EngineValidator:
@@ -45,7 +55,12 @@ class EngineValidator:
         self.shapes = shapes
         self.staged_checks = compile_shapes(shapes, own=OWN_SUBJECTS)
         self.store_checks = compile_shapes(shapes)
-        self._ontology = ontology.serialize(format="nt", encoding="utf-8")
+        # Class targets and sh:class need the hierarchy and the types of named individuals, nothing more.
+        hierarchy = Graph()
+        for predicate in (RDF.type, RDFS.subClassOf):
+            for triple in ontology.triples((None, predicate, None)):
+                hierarchy.add(triple)
+        self._ontology = hierarchy.serialize(format="nt", encoding="utf-8")
 
     def validate_staged(self, staged: Staged, store: Store) -> ValidationReport:
         """Validate staged data together with what `store` knows about the IRIs it mentions."""
@@ -56,10 +71,9 @@ class EngineValidator:
                 raise RefusedInput(f"The graph name <{name.value}> is reserved for validation; use another one.")
         try:
             dataset.load(self._ontology, ox.RdfFormat.N_TRIPLES, to_graph=ontology)
-            with ThreadPoolExecutor(WORKERS) as pool:
-                for triples in pool.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset)):
-                    if triples:
-                        dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
+            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset)):
+                if triples:
+                    dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
             return self.run(EmbeddedStore.around(dataset), self.staged_checks)
         finally:
             for name in (context, ontology):
@@ -73,8 +87,7 @@ class EngineValidator:
     def run(self, store: Store, checks: Iterable[Check]) -> ValidationReport:
         results: list[ValidationResult] = []
         raw: list[tuple[Check, dict[str, Node], str]] = []
-        with ThreadPoolExecutor(WORKERS) as pool:
-            answers = list(pool.map(lambda check: (check, store.select(check.query)), checks))
+        answers = list(_POOL.map(lambda check: (check, store.select(check.query)), checks))
         for check, solutions in answers:
             for row in solutions.dicts():
                 message = _message(check, row)
@@ -105,9 +118,8 @@ def _context_queries(dataset: ox.Store) -> Iterable[str]:
         return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
 
     found: set[str] = set()
-    with ThreadPoolExecutor(len(MENTIONED_IRIS_QUERIES)) as pool:
-        for batch in pool.map(run, MENTIONED_IRIS_QUERIES):
-            found.update(batch)
+    for batch in _POOL.map(run, MENTIONED_IRIS_QUERIES):
+        found.update(batch)
     iris = sorted(found)
     for start in range(0, len(iris), _MENTION_BATCH):
         yield context_query(iris[start : start + _MENTION_BATCH])

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["init", "load", "validate", "query"]
+from tests.api.test_submissions import meeting
+
+COMMANDS = ["init", "load", "validate", "query", "submit", "serve"]
 
 
 def bilateral(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,3 +47,20 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     refused = bilateral("load", "--store", store, str(nameless))
     assert refused.returncode == 1 and "blsh:PersonLabelShape" in refused.stderr
     assert bilateral("validate", "--store", store, str(nameless)).returncode == 1
+
+
+def test_submit_from_the_shell(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    facts = tmp_path / "meeting.ttl"
+    facts.write_text(meeting("cli-submitted"), encoding="utf-8")
+    source = "https://w3id.org/bilateral/id/source/seed-000"
+    first = bilateral("submit", "--store", store, "--source", source, "--as", "tester", str(facts))
+    assert first.returncode == 0 and first.stdout.startswith("accepted: submission"), first.stderr
+    again = bilateral("submit", "--store", store, "--source", source, str(facts))
+    assert again.returncode == 0 and again.stdout.startswith("already submitted")
+    facts.write_text(meeting("cli-too-early", day="2001-05-05"), encoding="utf-8")
+    refused = bilateral("submit", "--store", store, "--source", source, str(facts))
+    assert refused.returncode == 1 and "blsh:MeetingOutOfOfficeShape" in refused.stderr
+    nameless = bilateral("submit", "--store", store, str(facts))
+    assert nameless.returncode == 2 and "source" in nameless.stderr

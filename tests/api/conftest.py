@@ -4,10 +4,12 @@ store folder (the managed Oxigraph child) or by a separate `oxigraph serve` give
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,7 +46,9 @@ class BilateralServer:
             *extra,
         ]
         self.log = (store_dir.parent / f"serve-{self.port}.log").open("w")
-        self.process = subprocess.Popen(command, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=environment, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -57,6 +61,12 @@ class BilateralServer:
         self.stop()
         raise RuntimeError("bilateral serve did not answer /health within 60 s")
 
+    def kill(self) -> None:
+        """SIGKILL the server, its workers and its engine at once, as a power cut would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -67,17 +77,41 @@ class BilateralServer:
         self.log.close()
 
 
-@pytest.fixture(scope="session", params=["embedded", "remote"])
-def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BilateralServer]:
-    """`bilateral serve` on its own store folder, or in front of a separate `oxigraph serve`."""
-    folder = tmp_path_factory.mktemp(f"serve-{request.param}")
+@contextmanager
+def serving(kind: str, folder: Path, *, initialize_remote: bool = False) -> Iterator[BilateralServer]:
+    """`bilateral serve` on its own store folder (kind "embedded"), or in front of a separate
+    `oxigraph serve` (kind "remote"), initialized with `bilateral init` when asked."""
     engine = None
     extra: tuple[str, ...] = ()
-    if request.param == "remote":
+    if kind == "remote":
         engine = OxigraphServer("--union-default-graph")
         extra = ("--endpoint", engine.url)
+        if initialize_remote:
+            subprocess.run(
+                [str(Path(sys.executable).parent / "bilateral"), "init", "--endpoint", engine.url],
+                check=True,
+                capture_output=True,
+            )
     server = BilateralServer(folder / "store", *extra)
-    yield server
-    server.stop()
-    if engine is not None:
-        engine.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if engine is not None:
+            engine.stop()
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BilateralServer]:
+    """A server the W3C suites may clear at will."""
+    with serving(request.param, tmp_path_factory.mktemp(f"w3c-{request.param}")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def seeded_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BilateralServer]:
+    """A server holding the initialized graph (ontology, countries, seed facts), never cleared."""
+    with serving(request.param, tmp_path_factory.mktemp(f"seeded-{request.param}"), initialize_remote=True) as server:
+        yield server

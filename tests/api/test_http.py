@@ -217,9 +217,11 @@ def test_settings_from_the_environment() -> None:
 def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
     client = app_for(store, row_limit=5).test_client()
     query = "SELECT ?c WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> } ORDER BY ?c"
-    for fmt, rows in (("json", lambda r: len(json.loads(r.data)["results"]["bindings"])),
-                      ("csv", lambda r: len(r.data.decode().strip().splitlines()) - 1),
-                      ("xml", lambda r: r.data.count(b"<result>"))):
+    for fmt, rows in (
+        ("json", lambda r: len(json.loads(r.data)["results"]["bindings"])),
+        ("csv", lambda r: len(r.data.decode().strip().splitlines()) - 1),
+        ("xml", lambda r: r.data.count(b"<result>")),
+    ):
         response = client.get("/sparql", query_string={"query": query, "format": fmt})
         assert response.status_code == 200 and rows(response) == 5, fmt
         assert "5" in response.headers["X-Bilateral-Truncated"]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pyoxigraph as ox
 import pytest
-import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
@@ -17,33 +13,9 @@ SUMMITS = "SELECT ?s WHERE { ?s a bl:Summit } ORDER BY ?s"
 PREFIX = "PREFIX bl: <https://w3id.org/bilateral/ontology#>\n"
 
 
-@pytest.fixture(autouse=True)
-def seeded_server(live_server: BilateralServer) -> None:
-    """The W3C suites clear the store; the clients need the seed facts back."""
-    data = Path(__file__).resolve().parents[2] / "graph" / "data" / "seed-000.trig"
-    for graph, body in _trig_graphs(data).items():
-        response = requests.put(
-            f"{live_server.url}/store",
-            params={"graph": graph},
-            data=body,
-            headers={"Content-Type": "application/n-triples", "Authorization": f"Bearer {TOKEN}"},
-        )
-        assert response.status_code in (201, 204), response.text
-
-
-def _trig_graphs(path: Path) -> dict[str, bytes]:
-    store = ox.Store()
-    store.load(path=str(path), format=ox.RdfFormat.TRIG)
-    return {
-        g.value: store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) or b""
-        for g in store.named_graphs()
-        if isinstance(g, ox.NamedNode)
-    }
-
-
 @pytest.mark.parametrize("fmt", [JSON, XML])
-def test_sparqlwrapper(live_server: BilateralServer, fmt: str) -> None:
-    wrapper = SPARQLWrapper(f"{live_server.url}/sparql")
+def test_sparqlwrapper(seeded_server: BilateralServer, fmt: str) -> None:
+    wrapper = SPARQLWrapper(f"{seeded_server.url}/sparql")
     wrapper.setQuery(PREFIX + SUMMITS)
     wrapper.setReturnFormat(fmt)
     result = wrapper.queryAndConvert()
@@ -54,15 +26,15 @@ def test_sparqlwrapper(live_server: BilateralServer, fmt: str) -> None:
     assert "https://w3id.org/bilateral/id/event/lee-ishiba-summit-2025-08" in found
 
 
-def test_rdflib_sparqlstore_prepends_prefixes_and_reads_xml(live_server: BilateralServer) -> None:
-    graph = Graph(SPARQLStore(f"{live_server.url}/sparql"))
+def test_rdflib_sparqlstore_prepends_prefixes_and_reads_xml(seeded_server: BilateralServer) -> None:
+    graph = Graph(SPARQLStore(f"{seeded_server.url}/sparql"))
     graph.bind("bl", "https://w3id.org/bilateral/ontology#")
     rows = list(graph.query(SUMMITS))
     assert URIRef("https://w3id.org/bilateral/id/event/lee-ishiba-summit-2025-08") in {r[0] for r in rows}
 
 
-def test_rdflib_sparqlupdatestore_writes_with_a_token(live_server: BilateralServer) -> None:
-    endpoint = f"{live_server.url}/sparql"
+def test_rdflib_sparqlupdatestore_writes_with_a_token(seeded_server: BilateralServer) -> None:
+    endpoint = f"{seeded_server.url}/sparql"
     store = SPARQLUpdateStore(endpoint, endpoint, headers={"Authorization": f"Bearer {TOKEN}"})
     graph = Graph(store, identifier=URIRef("urn:x:client-test"))
     graph.add((URIRef("urn:x:s"), URIRef("urn:x:p"), Literal("written by rdflib")))
