@@ -17,6 +17,7 @@ from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type, offered
 from api.problems import Problem
 from api.row_limit import TRUNCATED, cut, limited_query
+from api.update_gate import check_update
 from graph.errors import QueryTimeout
 from graph.formats import results_format
 from graph.sparql_text import blank_literals, network_targets, query_form, refuse_network
@@ -116,7 +117,10 @@ def sparql() -> Response:
                 "The update names its own graphs with USING or WITH and the request "
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
-        app_state().store().update(text, dataset or None)
+        state = app_state()
+        store = state.store()
+        check_update(store, text, state.validator(), base_iri=request.base_url)
+        store.update(text, dataset or None)
         return Response(status=204)
     form = query_form(text)
     media_type = choose(offered(form))

@@ -98,6 +98,7 @@ def stage(
     into: Staged | None = None,
     source: str | None = None,
     progress: Progress | None = None,
+    base_iri: str | None = None,
 ) -> Staged:
     """Parse a file or bytes into a staging dataset; triples (and a TriG default graph) go to `graph`."""
     staged = into if into is not None else Staged()
@@ -119,7 +120,7 @@ def stage(
         if format is None:
             raise ValueError("stage() needs a format for bytes input.")
         try:
-            staged.dataset.load(input=data, format=format, to_graph=target)
+            staged.dataset.load(input=data, format=format, to_graph=target, base_iri=base_iri)
         except SyntaxError as error:
             raise parse_error(error, name) from None
     staged.sources.append(name)

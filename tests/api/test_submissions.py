@@ -179,3 +179,23 @@ def test_each_invalid_fixture_is_refused_with_its_shape(client: FlaskClient, pat
 def test_each_valid_fixture_is_accepted(client: FlaskClient, path: Path) -> None:
     response = post(client, fixture_data(path)[0].serialize(format="turtle"), **SOURCE)
     assert response.status_code == 201, response.data
+
+
+def test_sparql_insert_data_passes_the_same_gate(client: FlaskClient, store: EmbeddedStore) -> None:
+    before = store.count()
+    turtle = meeting("via-update", day="1999-09-09")
+    prefixes = "\n".join(
+        line.replace("@prefix", "PREFIX").rstrip(" .") for line in turtle.splitlines() if line.startswith("@prefix")
+    )
+    body = "\n".join(line for line in turtle.splitlines() if not line.startswith("@prefix"))
+    update = f"{prefixes}\nINSERT DATA {{ GRAPH <urn:x:updated> {{ {body} }} }}"
+    refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    assert refused.status_code == 422
+    assert {v["sourceShape"] for v in json.loads(refused.data)["violations"]} == {"blsh:MeetingOutOfOfficeShape"}
+    assert store.count() == before
+    accepted = client.post(
+        "/sparql",
+        data={"update": update.replace("1999-09-09", "2025-09-09")},
+        headers={"Authorization": f"Bearer {WRITER}"},
+    )
+    assert accepted.status_code == 204 and store.count() == before + 17
