@@ -11,11 +11,11 @@ from collections.abc import Callable
 from flask import Flask
 from flask_cors import CORS
 
-from api import graph_store, pages, problems, sparql_protocol, submissions
+from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
 from api.context import AppState, StoreFactory
 from api.settings import Settings
 
-READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json)$"
+READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*|network/.*)$"
 
 
 def create_app(settings: Settings, open_store: StoreFactory, on_timeout: Callable[[], None] | None = None) -> Flask:
@@ -23,7 +23,7 @@ def create_app(settings: Settings, open_store: StoreFactory, on_timeout: Callabl
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["bilateral"] = AppState(settings, open_store, on_timeout)
     problems.install(app)
-    for module in (sparql_protocol, graph_store, pages, submissions):
+    for module in (sparql_protocol, graph_store, pages, submissions, exports, network_routes):
         app.register_blueprint(module.blueprint)
     # Reads are open to pages and notebooks on other origins; writes still need a token.
     CORS(

@@ -1,4 +1,4 @@
-"""The `bilateral` command line: init, load, validate, query, submit and serve.
+"""The `bilateral` command line: init, load, validate, query, submit, serve, export and network.
 
 Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`) here only, and are
 passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage or runtime error.
@@ -6,6 +6,7 @@ passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
 import sys
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from api.tables import format_table, with_prefixes
+from api.tables import aligned, format_table, with_prefixes
 from graph.errors import BilateralError, QuerySyntaxError, ValidationFailed
 from graph.loading import init_store, is_initialized, load_files
 from graph.sparql_text import query_form
@@ -241,3 +242,120 @@ def submit(
     click.echo(f"{state}: submission {record.id} in <{record.graph}>, citing <{record.source}>.")
     for warning in record.warnings:
         click.echo(f"  {warning}")
+
+
+def network_options(command: F) -> F:
+    """The filters shared by exports and network measures."""
+    for option in reversed(
+        [
+            click.option("--country", multiple=True, metavar="ISO3", help="Keep these states and their neighbourhood."),
+            click.option("--depth", default=1, show_default=True, help="Hops around --country."),
+            click.option("--from", "start", metavar="DATE", help="Keep facts overlapping this day or later."),
+            click.option("--to", "end", metavar="DATE", help="Keep facts overlapping this day or earlier."),
+            click.option("--type", "relations", multiple=True, metavar="RELATION", help="met, dispute, allied, …"),
+            click.option("--source", "sources", multiple=True, metavar="IRI", help="Keep facts from these sources."),
+            click.option("--min-sources", default=0, help="Keep facts with at least this many sources."),
+            click.option("--events", is_flag=True, help="Make events nodes too."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _filter(**given: Any) -> Any:
+    from graph.network import NetworkFilter
+
+    try:
+        return NetworkFilter(
+            countries=tuple(given["country"]),
+            depth=given["depth"],
+            start=given["start"],
+            end=given["end"],
+            relations=tuple(given["relations"]),
+            sources=tuple(given["sources"]),
+            min_sources=given["min_sources"],
+            include_events=given["events"],
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.command()
+@click.argument("name", metavar="FORMAT")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+@network_options
+@store_options
+@reported
+def export(name: str, output: Path | None, store_dir: Path, endpoint: str | None, **filters: Any) -> None:
+    """Export the network: gexf, graphml, cytoscape, cx2, d3, graphology, dot or csv (a zip)."""
+    from graph.export_formats import WRITERS
+    from graph.network import project
+
+    if name not in WRITERS:
+        raise click.UsageError(f"Unknown format {name!r}; use one of {', '.join(WRITERS)}.")
+    with open_from(store_dir, endpoint) as store:
+        try:
+            network = project(store, _filter(**filters))
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    if output is None:
+        WRITERS[name][0](network, sys.stdout.buffer)
+        return
+    with output.open("wb") as out:
+        WRITERS[name][0](network, out)
+    click.echo(f"Wrote {network.number_of_nodes()} nodes and {network.number_of_edges()} edges to {output}.", err=True)
+
+
+@main.command()
+@click.argument("question", type=click.Choice(["centrality", "path", "timeline"]))
+@click.argument("states", nargs=-1, metavar="[A B]")
+@click.option("--measure", default="degree", type=click.Choice(["degree", "betweenness", "eigenvector"]))
+@click.option("--by", default="month", type=click.Choice(["year", "month", "day"]))
+@click.option("--format", "fmt", default=None, type=click.Choice(["table", "json", "csv"]))
+@network_options
+@store_options
+@reported
+def network(
+    question: str,
+    states: tuple[str, ...],
+    measure: str,
+    by: str,
+    fmt: str | None,
+    store_dir: Path,
+    endpoint: str | None,
+    **filters: Any,
+) -> None:
+    """Ask the network: centrality of states, paths between two states, or a pair's timeline."""
+    import json
+
+    from graph.analytics import centrality, dyad_timeline, shortest_paths
+
+    needs_pair = question in ("path", "timeline")
+    if needs_pair and len(states) != 2:
+        raise click.UsageError(f"`network {question}` takes two alpha-3 codes, such as KOR JPN.")
+    with open_from(store_dir, endpoint) as store:
+        try:
+            if question == "centrality":
+                rows = centrality(store, measure, _filter(**filters))
+            elif question == "path":
+                rows = [
+                    {
+                        "states": " > ".join(s.rsplit("/", 1)[-1] for s in p.states),
+                        "via": " | ".join(",".join(f["type"] for f in step) for step in p.steps),
+                    }
+                    for p in shortest_paths(store, states[0], states[1])
+                ]
+            else:
+                rows = dyad_timeline(store, states[0], states[1], start=filters["start"], end=filters["end"], by=by)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    chosen = fmt or ("table" if sys.stdout.isatty() else "json")
+    if chosen == "json":
+        click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+    elif chosen == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["none"])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        names = list(rows[0]) if rows else []
+        click.echo(aligned(names, [[str(r[n]) for n in names] for r in rows]))

@@ -48,8 +48,11 @@ def format_table(store: Store, query: str, form: str) -> str:
             graph.bind(prefix, namespace)
         return str(graph.serialize(format="turtle")).rstrip()
     solutions = store.select(query)
-    header = solutions.variables
-    cells = [[short(t) for t in row] for row in solutions.rows]
+    return aligned(solutions.variables, [[short(t) for t in row] for row in solutions.rows])
+
+
+def aligned(header: list[str], cells: list[list[str]]) -> str:
+    """Rows of text as aligned columns under their header, with a row count."""
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

@@ -139,6 +139,9 @@ class EmbeddedStore(Store):
             raise NotFound(f"There is no graph <{graph}> in the store.")
         self._store.dump(output, format, from_graph=node)
 
+    def dump_dataset(self, format: ox.RdfFormat, output: IO[bytes]) -> None:
+        self._store.dump(output, format)
+
     def has_graph(self, graph: str) -> bool:
         return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
 

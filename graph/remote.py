@@ -264,6 +264,21 @@ class RemoteStore(Store):
         for chunk in response.iter_content(_CHUNK):
             output.write(chunk)
 
+    def dump_dataset(self, format: ox.RdfFormat, output: IO[bytes]) -> None:
+        try:
+            response = self._session.get(
+                self.store_url,
+                headers={**self._headers, "Accept": format.media_type},
+                timeout=self.timeout,
+                stream=True,
+            )
+        except requests.ConnectionError:
+            raise StoreUnavailable(f"The Graph Store endpoint {self.store_url} cannot be reached.") from None
+        if response.status_code >= 400:
+            raise StoreError(f"{self.store_url} answered {response.status_code}: {response.text[:300]}")
+        for chunk in response.iter_content(_CHUNK):
+            output.write(chunk)
+
     def named_graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows
         return sorted(str(row[0]) for row in rows)

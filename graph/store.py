@@ -145,6 +145,10 @@ class Store(ABC):
     def named_graphs(self) -> list[str]:
         """The IRIs of the named graphs that hold at least one triple, sorted."""
 
+    @abstractmethod
+    def dump_dataset(self, format: RdfFormat, output: IO[bytes]) -> None:
+        """Write every named graph, streamed (N-Quads or TriG)."""
+
     def has_graph(self, graph: str) -> bool:
         """Whether the store holds a named graph with at least one triple."""
         return graph in self.named_graphs()

@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.test_submissions import meeting
 
-COMMANDS = ["init", "load", "validate", "query", "submit", "serve"]
+COMMANDS = ["init", "load", "validate", "query", "submit", "serve", "export", "network"]
 
 
 def bilateral(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

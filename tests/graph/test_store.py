@@ -140,3 +140,12 @@ def test_load_is_all_or_nothing(store: Store) -> None:
             DATA + b'<http://example.org/z> <http://example.org/p> "unterminated .\n', ox.RdfFormat.N_TRIPLES, graph=G2
         )
     assert store.count() == 3 and store.named_graphs() == [G1]
+
+
+def test_dump_dataset_streams_every_named_graph(store: Store) -> None:
+    store.load(b'<http://x/a> <http://x/p> "1" .', ox.RdfFormat.N_TRIPLES, graph="http://x/g1")
+    store.load(b'<http://x/b> <http://x/p> "2" .', ox.RdfFormat.N_TRIPLES, graph="http://x/g2")
+    output = io.BytesIO()
+    store.dump_dataset(ox.RdfFormat.N_QUADS, output)
+    lines = sorted(output.getvalue().decode().strip().splitlines())
+    assert len(lines) == 2 and "<http://x/g1>" in lines[0] and "<http://x/g2>" in lines[1]

@@ -1,0 +1,82 @@
+"""`/export/{format}`: the network for visualization tools, and the RDF dumps, with the shared filters.
+
+Filters (query parameters): `country` (alpha-3, repeatable or comma-separated) with `depth`, `from`/`to`
+(ISO dates: facts overlapping them), `type` (relation types), `source` (source IRIs), `min_sources`, and
+`events=true` to make events nodes too.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO
+
+from flask import Blueprint, Response, request, send_file
+
+from api.context import app_state
+from api.problems import Problem
+from graph.export_formats import WRITERS
+from graph.formats import rdf_format
+from graph.network import NetworkFilter, project
+
+blueprint = Blueprint("exports", __name__)
+DUMPS = {"nquads": ("nquads", "nq"), "trig": ("trig", "trig"), "turtle": ("turtle", "ttl")}
+
+
+def _many(name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for value in request.args.getlist(name) for v in value.split(",") if v.strip())
+
+
+def network_filter() -> NetworkFilter:
+    try:
+        return NetworkFilter(
+            countries=_many("country"),
+            depth=int(request.args.get("depth", "1")),
+            start=request.args.get("from"),
+            end=request.args.get("to"),
+            relations=_many("type"),
+            sources=_many("source"),
+            min_sources=int(request.args.get("min_sources", "0")),
+            include_events=request.args.get("events", "false").lower() in ("1", "true", "yes"),
+        )
+    except ValueError as error:
+        raise Problem(400, "Bad request", str(error)) from None
+
+
+@blueprint.route("/export/<name>")
+def export(name: str) -> Response:
+    store = app_state().store()
+    if name in DUMPS:
+        fmt, extension = DUMPS[name]
+        graph = request.args.get("graph")
+        if name == "turtle" and not graph:
+            raise Problem(400, "Bad request", "Turtle holds one graph: pass graph=IRI (or ask for nquads or trig).")
+        media_type = rdf_format(fmt).media_type
+
+        def write(out: IO[bytes]) -> None:
+            if graph:
+                store.dump_graph(graph, rdf_format(fmt), out)
+            else:
+                store.dump_dataset(rdf_format(fmt), out)
+
+    elif name in WRITERS:
+        writer, media_type, extension = WRITERS[name]
+        try:
+            network = project(store, network_filter())
+        except ValueError as error:
+            raise Problem(400, "Bad request", str(error)) from None
+
+        def write(out: IO[bytes]) -> None:
+            writer(network, out)
+
+    else:
+        raise Problem(404, "Not found", f"No export named {name!r}; use one of {', '.join([*WRITERS, *DUMPS])}.")
+    spool = tempfile.TemporaryFile()  # the answer goes to disk, then out in chunks: never whole in memory
+    try:
+        write(spool)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    response = send_file(spool, mimetype=media_type, as_attachment=True, download_name=f"bilateral.{extension}")
+    response.call_on_close(spool.close)
+    return response

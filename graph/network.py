@@ -1,0 +1,215 @@
+"""The graph as a network: states, persons and organizations as nodes, the relations between them as typed,
+dated, sourced edges, projected from RDF through SPARQL on any Store into a networkx MultiDiGraph.
+
+Edges: `met` (two states whose representatives took part in one meeting; one edge per meeting), `dispute`
+(parties of one dispute), `allied` (members of one alliance), `holds-office` (person to the state of the
+office) and `member-of` (state to organization); with `include_events`, events are nodes too and persons
+and states are linked to them by `participated-in`. Parallel edges of different types (or different facts)
+between the same two nodes are kept: each edge's key is the fact it stands for.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from graph.namespaces import BL, ID
+from graph.store import Store
+
+RELATIONS = ("met", "dispute", "allied", "holds-office", "member-of", "participated-in")
+_P = f"PREFIX bl: <{BL}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+NODES = (
+    _P
+    + """
+SELECT ?n ?kind (SAMPLE(?name) AS ?label) (SAMPLE(?alpha3) AS ?code) WHERE {
+  { ?n a bl:State BIND ("State" AS ?kind) }
+  UNION { ?n a bl:Country FILTER NOT EXISTS { ?n a bl:State } BIND ("Country" AS ?kind) }
+  UNION { ?n a bl:Person BIND ("Person" AS ?kind) }
+  UNION { ?n a bl:InternationalOrganization BIND ("Organization" AS ?kind) }
+  OPTIONAL { ?n rdfs:label ?name } OPTIONAL { ?n bl:iso3166Alpha3 ?alpha3 }
+} GROUP BY ?n ?kind"""
+)
+
+_FACT_DETAILS = """
+  OPTIONAL { ?fact rdfs:label ?factLabel } OPTIONAL { ?fact bl:earliest ?earliest } OPTIONAL { ?fact bl:latest ?latest }
+  OPTIONAL { ?fact bl:startDate ?startDate } OPTIONAL { ?fact bl:endDate ?endDate }
+  OPTIONAL { ?fact bl:datePrecision ?precision } OPTIONAL { ?fact bl:source|bl:claimedBy ?source }"""
+_FACT_SELECT = """SELECT ?fact ?a ?b (SAMPLE(?factLabel) AS ?label) (MIN(STR(?earliest)) AS ?from)
+  (MAX(STR(?latest)) AS ?to) (MIN(STR(?startDate)) AS ?start) (MAX(STR(?endDate)) AS ?end)
+  (SAMPLE(?precision) AS ?prec) (GROUP_CONCAT(DISTINCT STR(?source); separator=" ") AS ?sources)"""
+_GROUP = " GROUP BY ?fact ?a ?b"
+
+EDGE_QUERIES = {
+    "met": _P
+    + _FACT_SELECT
+    + """ WHERE {
+  ?fact a/rdfs:subClassOf* bl:Meeting ; bl:hasParticipation ?pa , ?pb .
+  ?pa bl:actsFor ?a . ?pb bl:actsFor ?b . FILTER (STR(?a) < STR(?b))"""
+    + _FACT_DETAILS
+    + "}"
+    + _GROUP,
+    "dispute": _P
+    + _FACT_SELECT
+    + """ WHERE {
+  ?fact a/rdfs:subClassOf* bl:Dispute ; bl:party ?a , ?b . FILTER (STR(?a) < STR(?b))"""
+    + _FACT_DETAILS
+    + "}"
+    + _GROUP,
+    "allied": _P
+    + _FACT_SELECT
+    + """ WHERE {
+  ?fact a bl:Alliance ; bl:member ?a , ?b . FILTER (STR(?a) < STR(?b))"""
+    + _FACT_DETAILS
+    + "}"
+    + _GROUP,
+    "holds-office": _P
+    + _FACT_SELECT
+    + """ WHERE {
+  ?fact bl:holder ?a ; bl:office ?office . ?office bl:officeOf ?b . OPTIONAL { ?office rdfs:label ?factLabel }"""
+    + _FACT_DETAILS
+    + "}"
+    + _GROUP,
+    "member-of": _P + """SELECT ?a ?b WHERE { ?a bl:memberOf ?b }""",
+    "participated-in": _P
+    + _FACT_SELECT
+    + """ WHERE {
+  ?fact a/rdfs:subClassOf* bl:Event . { ?fact bl:participant ?a } UNION { ?fact bl:hasParticipation/bl:actsFor ?a }
+  BIND (?fact AS ?b)"""
+    + _FACT_DETAILS
+    + "}"
+    + _GROUP,
+}
+EVENT_NODES = (
+    _P
+    + """SELECT ?n (SAMPLE(?name) AS ?label) (MIN(STR(?e)) AS ?from) (MAX(STR(?l)) AS ?to) WHERE {
+  ?n a/rdfs:subClassOf* bl:Event . OPTIONAL { ?n rdfs:label ?name }
+  OPTIONAL { ?n bl:earliest ?e } OPTIONAL { ?n bl:latest ?l }
+} GROUP BY ?n"""
+)
+
+
+@dataclass(frozen=True)
+class NetworkFilter:
+    """What every export and measure may narrow the network to."""
+
+    countries: tuple[str, ...] = ()
+    """ISO 3166-1 alpha-3 codes; with `depth`, the nodes within that many hops of them."""
+    depth: int = 1
+    start: str | None = None
+    """Keep dated facts that overlap [start, end] (ISO dates); undated ones stay."""
+    end: str | None = None
+    relations: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    min_sources: int = 0
+    include_events: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [r for r in self.relations if r not in RELATIONS]
+        if unknown:
+            raise ValueError(f"Unknown relation type(s) {', '.join(unknown)}; use {', '.join(RELATIONS)}.")
+        if self.depth < 0:
+            raise ValueError("depth is 0 or more.")
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    relation: str
+    fact: str | None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _edges(store: Store, relation: str) -> Iterable[Edge]:
+    for row in store.select(EDGE_QUERIES[relation]).dicts():
+        fact = _text(row.get("fact")) or None
+        start = _text(row.get("start")) or _text(row.get("from"))
+        end = _text(row.get("end")) or _text(row.get("to"))
+        attributes = {
+            "label": _text(row.get("label")) or relation,
+            "type": relation,
+            "iri": fact or "",
+            "start": start[:10],
+            "end": end[:10],
+            "precision": _text(row.get("prec")).rsplit("#", 1)[-1],
+            "sources": _text(row.get("sources")),
+        }
+        yield Edge(str(row["a"]), str(row["b"]), relation, fact, attributes)
+
+
+def _overlaps(attributes: dict[str, str], start: str | None, end: str | None) -> bool:
+    begins, finishes = attributes.get("start") or None, attributes.get("end") or None
+    if begins is None and finishes is None:
+        return True
+    if end is not None and begins is not None and begins > end:
+        return False
+    return not (start is not None and finishes is not None and finishes < start)
+
+
+def project(store: Store, selection: NetworkFilter | None = None) -> nx.MultiDiGraph:
+    """The network of the store, narrowed by `selection`."""
+    chosen = selection or NetworkFilter()
+    network = nx.MultiDiGraph()
+    for row in store.select(NODES).dicts():
+        iri = str(row["n"])
+        network.add_node(
+            iri,
+            label=_text(row.get("label")) or iri.rsplit("/", 1)[-1],
+            type=str(row["kind"]),
+            iri=iri,
+            code=_text(row.get("code")),
+        )
+    if chosen.include_events:
+        for row in store.select(EVENT_NODES).dicts():
+            iri = str(row["n"])
+            network.add_node(
+                iri,
+                label=_text(row.get("label")) or iri.rsplit("/", 1)[-1],
+                type="Event",
+                iri=iri,
+                start=_text(row.get("from"))[:10],
+                end=_text(row.get("to"))[:10],
+            )
+    relations = chosen.relations or tuple(r for r in RELATIONS if r != "participated-in" or chosen.include_events)
+    for relation in relations:
+        for edge in _edges(store, relation):
+            if edge.source not in network or edge.target not in network:
+                continue
+            sources = edge.attributes["sources"].split()
+            if chosen.sources and not set(sources) & set(chosen.sources):
+                continue
+            if len(sources) < chosen.min_sources or not _overlaps(edge.attributes, chosen.start, chosen.end):
+                continue
+            # unique across the whole network: exporters use it as the edge id
+            key = f"{relation}|{edge.fact or ''}|{edge.source}|{edge.target}"
+            network.add_edge(edge.source, edge.target, key=key, id=key, **edge.attributes)
+    if chosen.countries:
+        network = _neighbourhood(network, chosen.countries, chosen.depth)
+    return network
+
+
+def _neighbourhood(network: nx.MultiDiGraph, countries: Iterable[str], depth: int) -> nx.MultiDiGraph:
+    starts = [f"{ID}country/{code.upper()}" for code in countries]
+    missing = [s for s in starts if s not in network]
+    if missing:
+        raise ValueError(f"No state with code {', '.join(m.rsplit('/', 1)[-1] for m in missing)} in the graph.")
+    seen = set(starts)
+    queue = deque((s, 0) for s in starts)
+    undirected = network.to_undirected(as_view=True)
+    while queue:
+        node, distance = queue.popleft()
+        if distance == depth:
+            continue
+        for neighbour in undirected.neighbors(node):
+            if neighbour not in seen:
+                seen.add(neighbour)
+                queue.append((neighbour, distance + 1))
+    return network.subgraph(seen).copy()
