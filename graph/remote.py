@@ -8,15 +8,17 @@ settings. `RemoteStore` checks this when it connects and refuses a server that d
 
 from __future__ import annotations
 
+import os
 import urllib.error
 from collections.abc import Mapping
 from http.client import HTTPResponse
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
+import urllib3
 from rdflib import Graph
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
@@ -26,6 +28,9 @@ from graph.sparql_text import query_form, syntax_error
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import to_rdflib
 
+_POOL = urllib3.PoolManager(maxsize=16)
+"""Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
+os.register_at_fork(after_in_child=_POOL.clear)  # a forked worker opens connections of its own
 _CHUNK = 1 << 16
 
 
@@ -168,40 +173,43 @@ class RemoteStore(Store):
     def _serialize(
         self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
     ) -> None:
-        # The raw answer is streamed through this store's HTTP session (a kept-alive connection): on a busy
-        # server, a new connection per query (as SPARQLWrapper opens) costs more than a point query itself.
+        # The raw answer is streamed over a kept-alive connection from a pool shared by the process's
+        # threads: on a busy server a new connection per query (as SPARQLWrapper opens), or even requests'
+        # per-call bookkeeping, costs more than a point query itself.
         params = (
             [("default-graph-uri", g) for g in dataset.default] + [("named-graph-uri", g) for g in dataset.named]
             if dataset
             else []
         )
+        url = self.query_url + ("?" + urlencode(params) if params else "")
+        headers = {**self._headers, "Accept": media_type, "Content-Type": "application/sparql-query"}
+        timeout = urllib3.Timeout(connect=5, read=self.timeout) if self.timeout else urllib3.Timeout(connect=5)
         try:
-            response = self._session.post(
-                self.query_url,
-                params=params,
-                data=query.encode("utf-8"),
-                timeout=self.timeout,
-                stream=True,
-                headers={**self._headers, "Accept": media_type, "Content-Type": "application/sparql-query"},
+            response = _POOL.request(
+                "POST",
+                url,
+                body=query.encode("utf-8"),
+                headers=headers,
+                timeout=timeout,
+                preload_content=False,
+                retries=False,
             )
-        except requests.Timeout:
+            if response.status >= 400:
+                body = response.read().decode("utf-8", "replace").strip()
+                if response.status == 400:
+                    raise syntax_error(body)
+                if response.status in (503, 504) or "timeout" in body.lower():
+                    raise QueryTimeout(f"{self.query_url} stopped the query: {body[:300]}")
+                raise StoreError(f"{self.query_url} answered {response.status}: {body[:300]}")
+            for chunk in response.stream(_CHUNK):
+                output.write(chunk)
+            response.release_conn()
+        except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
             raise QueryTimeout(f"{self.query_url} did not answer within {self.timeout} s.") from None
-        except requests.ConnectionError:
+        except urllib3.exceptions.HTTPError:
             raise StoreUnavailable(
                 f"The SPARQL endpoint {self.query_url} cannot be reached; start the server or check --endpoint."
             ) from None
-        if response.status_code >= 400:
-            body = response.text.strip()
-            if response.status_code == 400:
-                raise syntax_error(body)
-            if response.status_code in (503, 504) or "timeout" in body.lower():
-                raise QueryTimeout(f"{self.query_url} stopped the query: {body[:300]}")
-            raise StoreError(f"{self.query_url} answered {response.status_code}: {body[:300]}")
-        try:
-            for chunk in response.iter_content(_CHUNK):
-                output.write(chunk)
-        except requests.exceptions.ConnectionError:
-            raise QueryTimeout(f"{self.query_url} did not finish the answer within {self.timeout} s.") from None
 
     def has_graph(self, graph: str) -> bool:
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
