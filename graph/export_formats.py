@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-NODE_FIELDS = ("label", "type", "iri", "code", "start", "end")
+NODE_FIELDS = ("label", "type", "iri", "code", "start", "end", "sources")
 EDGE_FIELDS = ("label", "type", "iri", "start", "end", "precision", "sources")
 
 

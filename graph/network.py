@@ -25,12 +25,13 @@ _P = f"PREFIX bl: <{BL}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n
 NODES = (
     _P
     + """
-SELECT ?n ?kind (SAMPLE(?name) AS ?label) (SAMPLE(?alpha3) AS ?code) WHERE {
+SELECT ?n ?kind (SAMPLE(?name) AS ?label) (SAMPLE(?alpha3) AS ?code)
+       (GROUP_CONCAT(DISTINCT STR(?source); separator=" ") AS ?sources) WHERE {
   { ?n a bl:State BIND ("State" AS ?kind) }
   UNION { ?n a bl:Country FILTER NOT EXISTS { ?n a bl:State } BIND ("Country" AS ?kind) }
   UNION { ?n a bl:Person BIND ("Person" AS ?kind) }
   UNION { ?n a bl:InternationalOrganization BIND ("Organization" AS ?kind) }
-  OPTIONAL { ?n rdfs:label ?name } OPTIONAL { ?n bl:iso3166Alpha3 ?alpha3 }
+  OPTIONAL { ?n rdfs:label ?name } OPTIONAL { ?n bl:iso3166Alpha3 ?alpha3 } OPTIONAL { ?n bl:source ?source }
 } GROUP BY ?n ?kind"""
 )
 
@@ -166,6 +167,7 @@ def project(store: Store, selection: NetworkFilter | None = None) -> nx.MultiDiG
             type=str(row["kind"]),
             iri=iri,
             code=_text(row.get("code")),
+            sources=_text(row.get("sources")),
         )
     if chosen.include_events:
         for row in store.select(EVENT_NODES).dicts():

@@ -187,3 +187,13 @@ def test_the_projection_is_the_same_on_both_engines(store: Store, seeded: Store)
     here, there = project(seeded), project(store)
     assert sorted(here.nodes) == sorted(there.nodes)
     assert sorted(here.edges(keys=True)) == sorted(there.edges(keys=True))
+
+
+def test_nodes_and_edges_carry_label_type_iri_dates_and_sources(seeded: Store) -> None:
+    network = project(seeded)
+    korea = network.nodes[KOR]
+    assert (korea["label"], korea["type"], korea["iri"], korea["code"]) == ("Korea, Republic of", "State", KOR, "KOR")
+    assert korea["sources"].endswith("id/source/iso-3166-1")
+    summit = next(d for _a, _b, d in network.edges(data=True) if d["iri"].endswith("lee-ishiba-summit-2025-08"))
+    assert (summit["type"], summit["start"], summit["end"]) == ("met", "2025-08-23", "2025-08-24")
+    assert summit["precision"] == "IntervalPrecision" and len(summit["sources"].split()) == 2
