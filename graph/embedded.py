@@ -14,7 +14,7 @@ from rdflib import Graph
 
 from graph.errors import InputError, NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
-from graph.sparql_text import syntax_error
+from graph.sparql_text import syntax_error, with_union_default
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import converter
 
@@ -111,6 +111,8 @@ class EmbeddedStore(Store):
                 "The embedded store takes no using-graph-uri / using-named-graph-uri; write USING <graph> "
                 "in the update, or send it to `bilateral serve`."
             )
+        if graphs := self.named_graphs():  # pyoxigraph's updates read only the real default graph
+            update = with_union_default(update, graphs)
         try:
             self._store.update(update)
         except SyntaxError as error:

@@ -91,3 +91,55 @@ def syntax_error(message: str) -> QuerySyntaxError:
     found = _POSITION.search(message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
     return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
+
+
+def operation_spans(update: str) -> list[tuple[int, int]]:
+    """The spans of an update request's operations (split at semicolons outside groups, strings, IRIs)."""
+    blanked = blank_literals(update)
+    spans, depth, start = [], 0, 0
+    for position, char in enumerate(blanked):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            spans.append((start, position))
+            start = position + 1
+    spans.append((start, len(update)))
+    return [(a, b) for a, b in spans if update[a:b].strip()]
+
+
+def group_end(blanked: str, opening: int) -> int:
+    """The index just past the group whose `{` is at `opening`."""
+    depth, position = 0, opening
+    while position < len(blanked):
+        depth += {"{": 1, "}": -1}.get(blanked[position], 0)
+        position += 1
+        if depth == 0:
+            break
+    return position
+
+
+_MODIFY = re.compile(r"^\s*(?:(?:PREFIX|BASE)\b[^{]*?)?(?:DELETE|INSERT)\s*\{", re.IGNORECASE)
+_DATASET_CLAUSE = re.compile(r"\b(?:WITH|USING)\b", re.IGNORECASE)
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def with_union_default(update: str, graphs: list[str]) -> str:
+    """The update with `USING <g>` and `USING NAMED <g>` for every named graph added to each DELETE/INSERT …
+    WHERE that names no graphs of its own, so that its WHERE reads the union of the named graphs as its
+    default graph, as a query does, and still sees each graph by name.
+
+    >>> with_union_default("INSERT { GRAPH <urn:b> { ?s ?p ?o } } WHERE { ?s ?p ?o }", ["urn:a"])
+    'INSERT { GRAPH <urn:b> { ?s ?p ?o } } USING <urn:a> USING NAMED <urn:a> WHERE { ?s ?p ?o }'
+    """
+    blanked = blank_literals(update)
+    # USING alone would leave the WHERE no named graphs: GRAPH patterns keep them with USING NAMED.
+    using = " ".join([*(f"USING <{g}>" for g in graphs), *(f"USING NAMED <{g}>" for g in graphs)])
+    insertions = []
+    for start, end in operation_spans(update):
+        hidden = blanked[start:end]
+        where = _WHERE.search(hidden)
+        if not _MODIFY.match(hidden) or where is None or _DATASET_CLAUSE.search(hidden[: where.start()]):
+            continue
+        insertions.append(start + where.start())
+    for position in reversed(insertions):
+        update = f"{update[:position]}{using} {update[position:]}"
+    return update

@@ -199,3 +199,25 @@ def test_sparql_insert_data_passes_the_same_gate(client: FlaskClient, store: Emb
         headers={"Authorization": f"Bearer {WRITER}"},
     )
     assert accepted.status_code == 204 and store.count() == before + 17
+
+
+def test_insert_where_and_graph_copies_are_previewed(client: FlaskClient, store: EmbeddedStore) -> None:
+    writer = {"Authorization": f"Bearer {WRITER}"}
+    assert post(client, meeting("source-meeting"), **SOURCE).status_code == 201
+    before = store.count()
+    # Copying the meeting under a new IRI with a date before Lee took office must be refused.
+    early = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+INSERT { GRAPH <urn:x:copy> { ?copy ?p ?o ; bl:earliest "2001-01-01"^^xsd:date ; bl:latest "2001-01-01"^^xsd:date } }
+WHERE { GRAPH ?g { <https://w3id.org/bilateral/id/event/source-meeting> ?p ?o }
+        FILTER (?p NOT IN (bl:earliest, bl:latest, bl:date))
+        BIND (<https://w3id.org/bilateral/id/event/copied-meeting> AS ?copy) }"""
+    refused = client.post("/sparql", data={"update": early}, headers=writer)
+    assert refused.status_code == 422, refused.data
+    assert "blsh:MeetingOutOfOfficeShape" in {v["sourceShape"] for v in json.loads(refused.data)["violations"]}
+    assert store.count() == before
+    fine = early.replace("2001-01-01", "2025-10-01")
+    assert client.post("/sparql", data={"update": fine}, headers=writer).status_code == 204
+    assert store.count() > before
+    copy = "COPY <urn:x:copy> TO <urn:x:copy-2>"
+    assert client.post("/sparql", data={"update": copy}, headers=writer).status_code == 204

@@ -149,3 +149,11 @@ def test_dump_dataset_streams_every_named_graph(store: Store) -> None:
     store.dump_dataset(ox.RdfFormat.N_QUADS, output)
     lines = sorted(output.getvalue().decode().strip().splitlines())
     assert len(lines) == 2 and "<http://x/g1>" in lines[0] and "<http://x/g2>" in lines[1]
+
+
+def test_an_update_reads_the_union_default_graph_like_a_query(store: Store) -> None:
+    store.update("INSERT DATA { GRAPH <urn:x:g1> { <urn:x:a> <urn:x:p> <urn:x:b> } }")
+    store.update("INSERT { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s ?p ?o }")
+    assert store.count("urn:x:g2") == 1
+    store.update('PREFIX x: <urn:x:> DELETE { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s x:p ?o . ?s ?p ?o }')
+    assert store.count("urn:x:g2") == 0 and store.count("urn:x:g1") == 1
