@@ -1,4 +1,4 @@
-"""The validation gate on SPARQL Update: the triples an update would insert are checked, in context, before it
+"""The validation gate on SPARQL Update: the data an update would leave is checked, in context, before it
 runs, and a violating update is refused with the same report as a submission.
 
 Each operation of the request is previewed on its own:
@@ -7,16 +7,21 @@ Each operation of the request is previewed on its own:
   over its WHERE, with the graphs it reads as FROM clauses; `GRAPH` wrappers in the template are dropped,
   since validation reads all inserted triples as one graph;
 - `ADD`, `COPY` and `MOVE` insert the source graph's triples: one CONSTRUCT of that graph.
-The cost follows the size of what is inserted: one parse or one CONSTRUCT per operation, then the usual
-context queries. Not previewed: what deletions take away (a deletion can leave a node short of a required
-property), and operations that read what an earlier operation of the same request wrote.
+Deletions (`DELETE DATA`, `DELETE { … } WHERE`, `DELETE WHERE`) are previewed the same way, and what remains
+of each node they touch is validated without the deleted triples, so a deletion cannot leave a meeting
+with one participant. The cost follows the size of what is inserted and deleted: one parse or one
+CONSTRUCT per operation, one description query per 400 touched nodes, then the usual context queries.
+Not previewed: CLEAR and DROP of whole graphs, and operations that read what an earlier operation of the
+same request wrote.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+from rdflib import URIRef
 
 from graph.errors import ValidationFailed
 from graph.parsing import Staged, stage
@@ -51,29 +56,46 @@ def _without_graph_wrappers(template: str) -> str:
     return " ".join(pieces)
 
 
-def _insertions(update: str, prologue: str, base_iri: str | None) -> tuple[list[str], list[str]]:
-    """The INSERT DATA blocks (TriG text) and the CONSTRUCT queries that preview the other insertions."""
+@dataclass
+class Preview:
+    """What an update would write and take away: data blocks (TriG text) and CONSTRUCT queries, each way."""
+
+    inserted_blocks: list[str] = field(default_factory=list)
+    deleted_blocks: list[str] = field(default_factory=list)
+    inserted_queries: list[str] = field(default_factory=list)
+    deleted_queries: list[str] = field(default_factory=list)
+
+
+def _template(text: str, hidden: str, keyword: re.Match[str]) -> str:
+    opening = hidden.index("{", keyword.end() - 1)
+    return _without_graph_wrappers(text[opening + 1 : group_end(hidden, opening) - 1])
+
+
+def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
     blanked = blank_literals(update)
-    data_blocks: list[str] = []
-    constructs: list[str] = []
-    base = f"BASE <{base_iri}>\n" if base_iri else ""
+    preview = Preview()
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
     for start, end in operation_spans(update):
         text, hidden = update[start:end], blanked[start:end]
         transfer = _GRAPH_TRANSFER.match(hidden)
         if transfer:
             source = text[transfer.start(1) : transfer.end(1)]
             origin = "" if source.upper() == "DEFAULT" else f"FROM {source} "
-            constructs.append(f"{base}{prologue}\nCONSTRUCT {{ ?s ?p ?o }} {origin}WHERE {{ ?s ?p ?o }}")
+            preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} {origin}WHERE {{ ?s ?p ?o }}")
             continue
         clauses: dict[str, re.Match[str]] = {}
         for match in _KEYWORD.finditer(hidden):  # the first of each keyword: later ones sit in nested groups
             clauses.setdefault(" ".join(match.group(1).upper().split()), match)
-        if "INSERT DATA" in clauses:
-            opening = hidden.index("{", clauses["INSERT DATA"].end() - 1)
-            data_blocks.append(text[opening + 1 : group_end(hidden, opening) - 1])
-        elif "INSERT" in clauses and "WHERE" in clauses:
-            opening = hidden.index("{", clauses["INSERT"].end())
-            template = _without_graph_wrappers(text[opening + 1 : group_end(hidden, opening) - 1])
+        for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
+            if keyword in clauses:
+                opening = hidden.index("{", clauses[keyword].end() - 1)
+                blocks.append(text[opening + 1 : group_end(hidden, opening) - 1])
+        if "DELETE WHERE" in clauses:
+            pattern = _template(text, hidden, clauses["DELETE WHERE"])
+            opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)
+            where = text[opening : group_end(hidden, opening)]
+            preview.deleted_queries.append(f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}")
+        elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
             where_open = hidden.index("{", clauses["WHERE"].end())
             where = text[where_open : group_end(hidden, where_open)]
             graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
@@ -82,45 +104,59 @@ def _insertions(update: str, prologue: str, base_iri: str | None) -> tuple[list[
                 graphs = [with_graph.group(1)]
             named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
             sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
-            constructs.append(f"{base}{prologue}\nCONSTRUCT {{ {template} }} {sources}WHERE {where}")
-    return data_blocks, constructs
+            for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
+                if keyword in clauses:
+                    template = _template(text, hidden, clauses[keyword])
+                    queries.append(f"{head}CONSTRUCT {{ {template} }} {sources}WHERE {where}")
+    return preview
 
 
-def inserted_data(store: Store, update: str, base_iri: str | None = None) -> Staged | None:
-    """What the update would insert, staged; None when it inserts nothing."""
+def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str, base_iri: str | None) -> Staged:
+    staged = Staged()
+    if blocks:
+        trig = prologue + "\n" + "\n".join(blocks)
+        stage(
+            trig.encode("utf-8"),
+            ox.RdfFormat.TRIG,
+            graph=DEFAULT_TARGET,
+            into=staged,
+            source="the update's data",
+            base_iri=base_iri,
+        )
+    for query in queries:
+        triples = store.serialize_bytes(query, "ntriples")
+        if triples:
+            stage(triples, ox.RdfFormat.N_TRIPLES, graph=DEFAULT_TARGET, into=staged, source="the update")
+    return staged
+
+
+def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:
+    """Raise ValidationFailed when the data the update would leave violates the shapes: what it inserts,
+    and what remains of the nodes it deletes from, checked in context without the deleted triples.
+    Relative IRIs resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
     blanked = blank_literals(update)
     prologue = "\n".join(  # found in the text, kept where they are not inside a literal or comment
         m.group(0)
         for m in _DECLARATION.finditer(update)
         if blanked[m.start() : m.start() + 4].upper() in ("PREF", "BASE")
     )
-    data_blocks, constructs = _insertions(update, prologue, base_iri)
-    if not data_blocks and not constructs:
-        return None
-    staged = Staged()
-    if data_blocks:
-        trig = prologue + "\n" + "\n".join(data_blocks)
-        stage(
-            trig.encode("utf-8"),
-            ox.RdfFormat.TRIG,
-            graph=DEFAULT_TARGET,
-            into=staged,
-            source="the update's INSERT DATA",
-            base_iri=base_iri,
-        )
-    for query in constructs:
-        triples = store.serialize_bytes(query, "ntriples")
-        if triples:
-            stage(triples, ox.RdfFormat.N_TRIPLES, graph=DEFAULT_TARGET, into=staged, source="the update's INSERT")
-    return staged
-
-
-def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:
-    """Raise ValidationFailed when what the update inserts violates the shapes in context; relative IRIs
-    resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
-    staged = inserted_data(store, update, base_iri)
-    if staged is None or not len(staged):
+    preview = _preview(update, prologue, base_iri)
+    inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
+    deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri).to_rdflib()
+    touched = sorted({s for s in deleted.subjects() if isinstance(s, URIRef)})
+    for begin in range(0, len(touched), 400):  # what remains of the nodes deletions touch is judged too
+        values = " ".join(s.n3() for s in touched[begin : begin + 400])
+        remaining = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}") - deleted
+        if len(remaining):
+            stage(
+                remaining.serialize(format="nt", encoding="utf-8"),
+                ox.RdfFormat.N_TRIPLES,
+                graph=DEFAULT_TARGET,
+                into=inserted,
+                source="what the update leaves",
+            )
+    if not len(inserted):
         return
-    report = validator.validate_staged(staged, store)
+    report = validator.validate_staged(inserted, store, removed=deleted if len(deleted) else None)
     if not report.conforms:
         raise ValidationFailed(report, source="the update")

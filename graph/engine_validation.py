@@ -25,6 +25,7 @@ from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, report_graph, term_text
 from graph.shacl_sparql import Check, compile_shapes
 from graph.store import Store
+from graph.terms import to_oxigraph
 
 CONTEXT_GRAPH = "urn:bilateral:validation:context"
 ONTOLOGY_AUX_GRAPH = "urn:bilateral:validation:ontology"
@@ -62,8 +63,9 @@ class EngineValidator:
                 hierarchy.add(triple)
         self._ontology = hierarchy.serialize(format="nt", encoding="utf-8")
 
-    def validate_staged(self, staged: Staged, store: Store) -> ValidationReport:
-        """Validate staged data together with what `store` knows about the IRIs it mentions."""
+    def validate_staged(self, staged: Staged, store: Store, removed: Graph | None = None) -> ValidationReport:
+        """Validate staged data together with what `store` knows about the IRIs it mentions, less the
+        `removed` triples (what an update would delete)."""
         dataset = staged.dataset
         context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
         for name in (context, ontology):
@@ -74,6 +76,10 @@ class EngineValidator:
             for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset)):
                 if triples:
                     dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
+            for triple in removed if removed is not None else ():
+                subject, predicate, value = (to_oxigraph(term) for term in triple)
+                if isinstance(subject, ox.NamedNode | ox.BlankNode) and isinstance(predicate, ox.NamedNode):
+                    dataset.remove(ox.Quad(subject, predicate, value, context))
             return self.run(EmbeddedStore.around(dataset), self.staged_checks)
         finally:
             for name in (context, ontology):

@@ -73,12 +73,16 @@ class Validator:
             except Unsupported:
                 self.engine = None
 
-    def validate_staged(self, staged: Staged, store: Store) -> ValidationReport:
-        """Validate staged data together with what `store` already knows about the nodes it mentions."""
+    def validate_staged(self, staged: Staged, store: Store, removed: Graph | None = None) -> ValidationReport:
+        """Validate staged data together with what `store` already knows about the nodes it mentions, less
+        the `removed` triples (what an update would delete)."""
         if self.engine is not None:
-            return self.engine.validate_staged(staged, store)
+            return self.engine.validate_staged(staged, store, removed)
         data = staged.to_rdflib()
-        return self.validate(data, context_for(store, data))
+        context = context_for(store, data)
+        if removed is not None:
+            context -= removed
+        return self.validate(data, context)
 
     def validate_store(self, store: Store) -> ValidationReport:
         """Validate everything a store holds."""

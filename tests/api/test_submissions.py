@@ -17,6 +17,7 @@ from graph.embedded import EmbeddedStore
 from graph.loading import init_store
 from tests.shapes.test_fixtures import INVALID, VALID, fixture_data
 
+BL = "https://w3id.org/bilateral/ontology#"
 WRITER, CURATOR = "writer-secret-1", "curator-secret-1"
 AS_WRITER = {"Authorization": f"Bearer {WRITER}", "Content-Type": "text/turtle"}
 AS_CURATOR = {"Authorization": f"Bearer {CURATOR}"}
@@ -221,3 +222,23 @@ WHERE { GRAPH ?g { <https://w3id.org/bilateral/id/event/source-meeting> ?p ?o }
     assert store.count() > before
     copy = "COPY <urn:x:copy> TO <urn:x:copy-2>"
     assert client.post("/sparql", data={"update": copy}, headers=writer).status_code == 204
+
+
+def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: EmbeddedStore) -> None:
+    writer = {"Authorization": f"Bearer {WRITER}"}
+    created = json.loads(post(client, meeting("to-thin-out"), **SOURCE).data)
+    before = store.count()
+    event, graph = "https://w3id.org/bilateral/id/event/to-thin-out", created["graph"]
+    thin = f"DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}participant> <https://w3id.org/bilateral/id/person/shigeru-ishiba> }} }}"
+    refused = client.post("/sparql", data={"update": thin}, headers=writer)
+    assert refused.status_code == 422, refused.data
+    violations = [v for v in json.loads(refused.data)["violations"] if v["severity"] == "Violation"]
+    assert {v["sourceShape"] for v in violations} == {"blsh:MeetingParticipantsShape"}
+    assert store.count() == before
+    where = (
+        f"DELETE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }} WHERE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }}"
+    )
+    assert client.post("/sparql", data={"update": where}, headers=writer).status_code == 422
+    harmless = f'DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}date> "2025-09-23"^^<http://www.w3.org/2001/XMLSchema#date> }} }}'
+    assert client.post("/sparql", data={"update": harmless}, headers=writer).status_code == 204
+    assert store.count() == before - 1
