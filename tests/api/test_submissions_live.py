@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.api.conftest import TOKEN, BilateralServer
+from tests.api.conftest import CURATOR_TOKEN, TOKEN, BilateralServer
 from tests.api.test_submissions import SOURCE, meeting
 from tests.bench.synthetic import write
 
@@ -26,18 +26,61 @@ def test_outcomes_over_http(seeded_server: BilateralServer) -> None:
     url = f"{seeded_server.url}/submissions"
     created = requests.post(url, params=SOURCE, data=meeting("live-outcome").encode(), headers=HEADERS, timeout=30)
     assert created.status_code == 201 and created.headers["Location"].startswith("/submissions/")
+    record = created.json()
+    assert record["submitter"] == "runner" and len(record["contentHash"]) == 64
     again = requests.post(url, params=SOURCE, data=meeting("live-outcome").encode(), headers=HEADERS, timeout=30)
-    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    assert again.status_code == 200 and again.json()["id"] == record["id"]
     refused = requests.post(
         url, params=SOURCE, data=meeting("live-early", "2003-03-03").encode(), headers=HEADERS, timeout=30
     )
     assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    report = requests.post(
+        url,
+        params=SOURCE,
+        data=meeting("live-early", "2003-03-03").encode(),
+        timeout=30,
+        headers={**HEADERS, "Accept": "text/turtle"},
+    )
+    assert report.status_code == 422 and "ValidationReport" in report.text
+    nameless = requests.post(url, data=meeting("live-nameless").encode(), headers=HEADERS, timeout=30)
+    assert nameless.status_code == 422 and "source" in nameless.json()["detail"]
+    broken = requests.post(url, params=SOURCE, data=b"<urn:a> <urn:b> .", headers=HEADERS, timeout=30)
+    assert broken.status_code == 400 and "line 1" in broken.json()["detail"]
+    huge = requests.post(url, params=SOURCE, data=b"#" * (17 * 1024 * 1024), headers=HEADERS, timeout=60)
+    assert huge.status_code == 413
+    dry = requests.post(
+        f"{seeded_server.url}/validate",
+        data=meeting("live-dry").encode(),
+        timeout=30,
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert dry.status_code == 200 and dry.json()["conforms"] is True
     shown = requests.get(seeded_server.url + created.headers["Location"], timeout=30).json()
     assert shown["status"] == "accepted" and shown["triples"] == 17
+    facts = requests.get(
+        seeded_server.url + created.headers["Location"], headers={"Accept": "application/n-triples"}, timeout=30
+    )
+    assert len(facts.text.strip().splitlines()) == 17
+    listed = requests.get(url, params={"size": 500}, timeout=30).json()["submissions"]
+    assert record["id"] in {s["id"] for s in listed}
+    writer_retract = requests.delete(seeded_server.url + created.headers["Location"], headers=HEADERS, timeout=30)
+    assert writer_retract.status_code == 403
+    retracted = requests.delete(
+        seeded_server.url + created.headers["Location"],
+        timeout=30,
+        headers={"Authorization": f"Bearer {CURATOR_TOKEN}"},
+    )
+    assert retracted.status_code == 200 and retracted.json()["status"] == "retracted"
+    ask = requests.get(
+        f"{seeded_server.url}/sparql",
+        timeout=30,
+        params={"query": "ASK { <https://w3id.org/bilateral/id/event/live-outcome> ?p ?o }"},
+    )
+    assert ask.json()["boolean"] is False
 
 
 def test_concurrent_submissions_are_stored_whole_or_refused(seeded_server: BilateralServer) -> None:
-    clients, each = 8, 25
+    clients, each = 8, 50
     before = count(seeded_server)
     outcomes: list[tuple[int, dict[str, object]]] = []
     lock = threading.Lock()
