@@ -3,7 +3,6 @@ store, and an audit hook that fails any HTTP request to a host that is not this 
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from api.serve import free_port, oxigraph_command
 from graph.embedded import EmbeddedStore
+from graph.errors import StoreUnavailable
 from graph.loading import init_store
 from graph.remote import RemoteStore
 from graph.store import Store
@@ -33,17 +34,11 @@ def _refuse_network(event: str, args: tuple[object, ...]) -> None:
 sys.addaudithook(_refuse_network)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(found).exists():
+    try:
+        return oxigraph_command()
+    except StoreUnavailable:
         pytest.fail("`oxigraph` (PyPI package oxigraph) is not installed; pip install '.[test]'")
-    return found
 
 
 class OxigraphServer:
