@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -75,7 +76,7 @@ def read_operation() -> tuple[str, str | None, Dataset]:
     )
 
 
-def _dataset(values, op: str) -> Dataset:  # type: ignore[no-untyped-def]
+def _dataset(values: Callable[[str], list[str]], op: str) -> Dataset:
     if op == "update":
         return Dataset(tuple(values("using-graph-uri")), tuple(values("using-named-graph-uri")))
     return Dataset(tuple(values("default-graph-uri")), tuple(values("named-graph-uri")))
