@@ -80,3 +80,21 @@ def test_a_cheap_query_does_not_wait_behind_an_expensive_one(strict_server: Bila
     slow.join()
     assert answer.status_code == 200
     assert finished["cheap"] < finished["expensive"], "the cheap query was answered while the expensive one ran"
+
+
+def test_a_request_may_lower_the_time_limit(strict_server: BilateralServer) -> None:
+    _wait_until_answering(strict_server)  # an earlier test may have just stopped the engine
+    runaway = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a"
+    response = requests.post(f"{strict_server.url}/sparql", data={"query": runaway, "timeout": "0.5"}, timeout=60)
+    assert response.status_code == 504 and "within 0.5 s" in response.json()["detail"]
+    _wait_until_answering(strict_server)
+    bad = requests.get(f"{strict_server.url}/sparql", params={"query": "ASK {}", "timeout": "soon"}, timeout=30)
+    assert bad.status_code == 400 and "timeout" in bad.json()["detail"]
+
+
+def _wait_until_answering(server: BilateralServer) -> None:
+    for _ in range(100):
+        if requests.get(f"{server.url}/sparql", params={"query": "ASK {}"}, timeout=10).status_code == 200:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the engine did not come back")
