@@ -11,6 +11,7 @@ facts from the served graphs and keeps them, as N-Triples text, in the record.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from graph.parsing import Staged
 from graph.report import ValidationReport
 from graph.store import Store
 from graph.validation import Validator
+
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 
 
 class MissingSource(InputError):
@@ -90,6 +93,11 @@ def _source_of(data: Graph, citation: SourceCitation) -> tuple[URIRef, Graph]:
     """The source IRI and any triples that describe a minted source."""
     extra = Graph()
     if citation.iri:
+        if not _ABSOLUTE_IRI.match(citation.iri):
+            raise InputError(
+                f"source={citation.iri!r} is not an absolute IRI; give one such as "
+                "https://w3id.org/bilateral/id/source/seed-000, or source_title= and source_url=."
+            )
         return URIRef(citation.iri), extra
     if citation.url or citation.title:
         if not (citation.url and citation.title):

@@ -242,3 +242,10 @@ def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: Em
     harmless = f'DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}date> "2025-09-23"^^<http://www.w3.org/2001/XMLSchema#date> }} }}'
     assert client.post("/sparql", data={"update": harmless}, headers=writer).status_code == 204
     assert store.count() == before - 1
+
+
+def test_a_source_that_is_not_an_iri_is_a_clear_error(client: FlaskClient, store: EmbeddedStore) -> None:
+    before = store.count()
+    response = post(client, meeting("bad-source"), source="not an iri")
+    assert response.status_code == 400 and "absolute IRI" in json.loads(response.data)["detail"]
+    assert store.count() == before
