@@ -61,6 +61,14 @@ def staged_body(graph: str) -> Staged:
     """The request body (or each part of a multipart body) parsed into `graph`."""
     staged = Staged()
     if request.mimetype == "multipart/form-data":
+        if request.form:
+            raise Problem(
+                415,
+                "Unsupported media type",
+                "Each part of a multipart body must be an RDF file with a "
+                "Content-Type or a file name such as data.ttl; "
+                f"these parts have neither: {', '.join(request.form)}.",
+            )
         for part in request.files.values():
             fmt = _format_of(part.mimetype, part.filename)
             stage(part.read(), fmt, graph=graph, into=staged, source=part.filename or part.name)

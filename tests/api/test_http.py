@@ -227,3 +227,11 @@ def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore
         assert "5" in response.headers["X-Bilateral-Truncated"]
     whole = client.get("/sparql", query_string={"query": query + " LIMIT 3"})
     assert len(json.loads(whole.data)["results"]["bindings"]) == 3 and "X-Bilateral-Truncated" not in whole.headers
+
+
+def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
+    data = {"part": "<urn:a> <urn:b> <urn:c> ."}
+    response = client.post(
+        "/store", query_string={"graph": "urn:x:multi"}, data=data, headers=WRITE, content_type="multipart/form-data"
+    )
+    assert problem(response)["status"] == 415 and "part" in problem(response)["detail"]
