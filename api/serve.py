@@ -11,6 +11,7 @@ The store folder is created and initialized (ontology, countries, seed facts) on
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -33,6 +34,8 @@ from graph.errors import StoreUnavailable
 from graph.loading import init_store, is_initialized
 from graph.remote import RemoteStore
 from graph.store import Store
+
+log = logging.getLogger("bilateral.serve")
 
 
 def free_port() -> int:
@@ -108,8 +111,12 @@ class Engine:
 
         def watch() -> None:
             while not self._stopping.is_set():
-                if self.process is not None and self.process.poll() is not None:
-                    self.start()
+                if self.process is not None and self.process.poll() is not None and not self._stopping.is_set():
+                    log.warning("the engine stopped (exit %s); restarting it", self.process.returncode)
+                    try:
+                        self.start()
+                    except StoreUnavailable as error:  # keep trying: requests answer 503 meanwhile
+                        log.error("the engine did not restart: %s", error)
                 time.sleep(0.1)
 
         threading.Thread(target=watch, name="engine-supervisor", daemon=True).start()
