@@ -7,7 +7,7 @@ so its cost follows the size of the new data, not of the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rdflib import Graph, URIRef
 
@@ -44,10 +44,15 @@ def context_query(iris: Sequence[str]) -> str:
         }}"""
 
 
+def context_queries(iris: Sequence[str]) -> Iterator[str]:
+    """The context CONSTRUCTs for `iris`, one per batch of 400."""
+    for start in range(0, len(iris), _BATCH):
+        yield context_query(iris[start : start + _BATCH])
+
+
 def context_for(store: Store, data: Graph) -> Graph:
     """The context of an rdflib graph of new data, as an rdflib graph."""
     context = Graph()
-    iris = [str(iri) for iri in mentioned_iris(data)]
-    for start in range(0, len(iris), _BATCH):
-        context += store.construct(context_query(iris[start : start + _BATCH]))
+    for query in context_queries([str(iri) for iri in mentioned_iris(data)]):
+        context += store.construct(query)
     return context

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph
 from rdflib.term import Node
 
-from graph.context import MENTIONED_IRIS_QUERIES, context_query
+from graph.context import MENTIONED_IRIS_QUERIES, context_queries
 from graph.embedded import EmbeddedStore
 from graph.errors import RefusedInput
 from graph.parsing import Staged
@@ -34,7 +34,6 @@ OWN_SUBJECTS = (
     f"FILTER (?own_graph != <{CONTEXT_GRAPH}> && ?own_graph != <{ONTOLOGY_AUX_GRAPH}>) }}"
 )
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
-_MENTION_BATCH = 400
 WORKERS = min(4, os.cpu_count() or 1)
 _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
 """Queries run in parallel, on threads kept for the process: Oxigraph evaluates them without the GIL."""
@@ -126,9 +125,7 @@ def _context_queries(dataset: ox.Store) -> Iterable[str]:
     found: set[str] = set()
     for batch in _POOL.map(run, MENTIONED_IRIS_QUERIES):
         found.update(batch)
-    iris = sorted(found)
-    for start in range(0, len(iris), _MENTION_BATCH):
-        yield context_query(iris[start : start + _MENTION_BATCH])
+    return context_queries(sorted(found))
 
 
 def _message(check: Check, row: dict[str, Node]) -> str:

@@ -45,7 +45,7 @@ def stage_files(
 ) -> Staged:
     """Parse files into one staging dataset; the first file that does not parse stops everything."""
     staged = Staged()
-    fmt = rdf_format(format) if format else None
+    fmt = rdf_format(format) if format else None  # else each file's own extension
     for path in paths:
         stage(path, fmt, graph=graph or default_graph_for(path), into=staged, progress=progress)
     return staged
@@ -73,19 +73,19 @@ def load_files(
     with `validate=False`, else after its staged copy has passed validation and been dropped, which halves
     the peak memory of a large load. Anything else is committed from the staged copy.
     """
-    direct = len(paths) == 1 and isinstance(store, EmbeddedStore) and not _holds_quads(paths[0], format)
-    if direct and not validate:
-        return _bulk_load_triples(store, paths[0], graph=graph, format=format, progress=progress)
+    direct_format = _triples_format(paths[0], format) if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
+    if direct_format is not None and not validate:
+        return _bulk_load_triples(store, paths[0], graph=graph, format=direct_format, progress=progress)
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
     report = None
     if validate:
         report = (validator or Validator()).validate_staged(staged, store)
         if not report.conforms:
             raise ValidationFailed(report, source=", ".join(staged.sources))
-    if direct:
+    if direct_format is not None:
         del staged
         release_memory()
-        summary = _bulk_load_triples(store, paths[0], graph=graph, format=format, progress=None)
+        summary = _bulk_load_triples(store, paths[0], graph=graph, format=direct_format, progress=None)
         return LoadSummary(summary.quads, summary.graphs, True, report)
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)
@@ -101,23 +101,24 @@ def release_memory() -> None:
         pass
 
 
-def _holds_quads(path: Path, format: str | None) -> bool:
+def _triples_format(path: Path, format: str | None) -> ox.RdfFormat | None:
+    """The format of a file of triples; None for a dataset format, whose graphs only a parse would tell."""
     refuse_url(str(path))
-    return bool((rdf_format(format) if format else rdf_format_for_path(path)).supports_datasets)
+    fmt = rdf_format_for_path(path, format)
+    return None if fmt.supports_datasets else fmt
 
 
 def _bulk_load_triples(
-    store: Store, path: Path, *, graph: str | None, format: str | None, progress: Progress | None
+    store: Store, path: Path, *, graph: str | None, format: ox.RdfFormat, progress: Progress | None
 ) -> LoadSummary:
     """A file of triples bulk-loaded by Oxigraph into one graph of the embedded store, atomically."""
-    fmt = rdf_format(format) if format else rdf_format_for_path(path)
     if not path.is_file():
         raise ParseError("no such file; check the path.", source=str(path))
     target = graph or default_graph_for(path)
     before = store.count(target)
     try:
         with path.open("rb") as raw:
-            store.load(cast(IO[bytes], CountingReader(raw, progress)) if progress else raw, fmt, target)
+            store.load(cast(IO[bytes], CountingReader(raw, progress)) if progress else raw, format, target)
     except SyntaxError as error:
         raise parse_error(error, str(path)) from None
     return LoadSummary(store.count(target) - before, [target], False, None)

@@ -119,10 +119,7 @@ class RemoteStore(Store):
         except SPARQLWrapperException as error:
             raise self._map_error(error) from None
         except urllib.error.HTTPError as error:
-            body = error.read().decode("utf-8", "replace")
-            if error.code in (503, 504) or "timeout" in body.lower():
-                raise QueryTimeout(f"{url} stopped the request: {body.strip()[:300]}") from None
-            raise StoreError(f"{url} answered {error.code}: {body.strip()[:300]}") from None
+            raise _refusal(url, error.code, error.read().decode("utf-8", "replace")) from None
         except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
@@ -195,12 +192,7 @@ class RemoteStore(Store):
                 retries=False,
             )
             if response.status >= 400:
-                body = response.read().decode("utf-8", "replace").strip()
-                if response.status == 400:
-                    raise syntax_error(body)
-                if response.status in (503, 504) or "timeout" in body.lower():
-                    raise QueryTimeout(f"{self.query_url} stopped the query: {body[:300]}")
-                raise StoreError(f"{self.query_url} answered {response.status}: {body[:300]}")
+                raise _refusal(self.query_url, response.status, response.read().decode("utf-8", "replace"))
             for chunk in response.stream(_CHUNK):
                 output.write(chunk)
             response.release_conn()
@@ -318,6 +310,16 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self._session.close()
+
+
+def _refusal(url: str, status: int, body: str) -> Exception:
+    """The error for a server's refusal: a syntax error, a timeout, or the server's own failure."""
+    text = body.strip()
+    if status == 400:
+        return syntax_error(text)
+    if status in (503, 504) or "timeout" in text.lower():
+        return QueryTimeout(f"{url} stopped the request: {text[:300]}")
+    return StoreError(f"{url} answered {status}: {text[:300]}")
 
 
 def ox_term_text(term: object) -> str:
