@@ -22,10 +22,20 @@ from graph.errors import UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import graph_iri
 from graph.parsing import Staged, stage
+from graph.store import Store
 
 DEFAULT_GRAPH = str(graph_iri("default"))
 blueprint = Blueprint("graph_store", __name__)
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+
+
+def graph_response(store: Store, graph: str, media_type: str) -> Response:
+    """A named graph written in `media_type`, as the answer to a request that negotiated it."""
+    output = io.BytesIO()
+    store.dump_graph(graph, rdf_format(media_type), output)
+    response = Response(output.getvalue(), content_type=content_type(media_type))
+    response.vary.add("Accept")
+    return response
 
 
 def target_graph(direct: bool) -> str | None:
@@ -98,12 +108,7 @@ def graph_store(rest: str | None) -> Response:
             return jsonify(graphs=store.named_graphs())
         if not store.has_graph(graph):
             raise Problem(404, "Not found", f"There is no graph <{graph}> in this store.")
-        media_type = choose(RDF_TYPES)
-        output = io.BytesIO()
-        store.dump_graph(graph, rdf_format(media_type), output)
-        response = Response(output.getvalue(), content_type=content_type(media_type))
-        response.vary.add("Accept")
-        return response
+        return graph_response(store, graph, choose(RDF_TYPES))
     require_writer()
     existed = graph is not None and store.has_graph(graph)
     if request.method == "DELETE":

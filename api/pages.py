@@ -3,17 +3,16 @@ without JavaScript), `/ontology` and `/shapes` (content-negotiated), `/health` a
 
 from __future__ import annotations
 
-import io
 from html import escape
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify
 
 from api.context import app_state
+from api.graph_store import graph_response
 from api.negotiation import RDF as RDF_TYPES
-from api.negotiation import choose, content_type
+from api.negotiation import choose
 from api.openapi import OPENAPI
-from graph.formats import rdf_format
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH
 
 blueprint = Blueprint("pages", __name__)
@@ -81,12 +80,7 @@ disputes, alliances, and the sources that report them. SPARQL 1.1 at <a href="/s
 
 
 def _graph(name: str) -> Response:
-    media_type = choose(RDF_TYPES)
-    output = io.BytesIO()
-    app_state().store().dump_graph(name, rdf_format(media_type), output)
-    response = Response(output.getvalue(), content_type=content_type(media_type))
-    response.vary.add("Accept")
-    return response
+    return graph_response(app_state().store(), name, choose(RDF_TYPES))
 
 
 @blueprint.route("/ontology")

@@ -5,7 +5,6 @@ Service Description for a GET without a query."""
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -21,12 +20,11 @@ from api.row_limit import TRUNCATED, cut, limited_query
 from api.update_gate import check_update
 from graph.errors import QueryTimeout
 from graph.formats import results_format
-from graph.sparql_text import blank_literals, network_targets, query_form, refuse_network
-from graph.store import Dataset
+from graph.sparql_text import DATASET_CLAUSE, blank_literals, network_targets, query_form, refuse_network
+from graph.store import Dataset, Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
-_DATASET_CLAUSE = re.compile(r"\b(USING|WITH)\b", re.IGNORECASE)
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -82,14 +80,13 @@ def _dataset(values: Callable[[str], list[str]], op: str) -> Dataset:
     return Dataset(tuple(values("default-graph-uri")), tuple(values("named-graph-uri")))
 
 
-def check_reach(text: str, dataset: Dataset) -> None:
+def check_reach(store: Store, text: str, dataset: Dataset) -> None:
     """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
     settings = app_state().settings
     for keyword, iri in network_targets(text):
         if iri is None or not settings.allowed_outside(iri):
             refuse_network(keyword + " <>")
     if dataset:
-        store = app_state().store()
         outside = [
             g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)
         ]
@@ -108,28 +105,26 @@ def sparql() -> Response:
     op, text, dataset = read_operation()
     if op == "none" or text is None:
         return service_description()
-    check_reach(text, dataset)
+    state = app_state()
+    store = state.store(timeout=_requested_timeout() if op == "query" else None)
+    check_reach(store, text, dataset)
     if op == "update":
         require_writer()
-        if dataset and _DATASET_CLAUSE.search(blank_literals(text)):
+        if dataset and DATASET_CLAUSE.search(blank_literals(text)):
             raise Problem(
                 400,
                 "Bad request",
                 "The update names its own graphs with USING or WITH and the request "
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
-        state = app_state()
-        store = state.store()
         check_update(store, text, state.validator(), base_iri=request.base_url)
         store.update(text, dataset or None)
         return Response(status=204)
     form = query_form(text)
     media_type = choose(offered(form))
-    state = app_state()
     limit = state.settings.row_limit
     limited = limited_query(text, limit) if form == "SELECT" and limit else None
     try:
-        store = state.store(timeout=_requested_timeout())
         if limited is not None:
             body, truncated = cut(store.serialize_bytes(limited, "json", dataset or None), limit, media_type)
             written = results_format(media_type).media_type

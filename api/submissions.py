@@ -3,12 +3,11 @@ or refused with the reasons. The work is `graph/submissions.py`; this is its HTT
 
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import require_writer
 from api.context import app_state
+from api.graph_store import graph_response
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import content_type
 from api.problems import Problem
@@ -103,9 +102,7 @@ def show(key: str) -> Response:
     submission = get_submission(store, key)
     wanted = request.accept_mimetypes.best_match(["application/json", *RDF_TYPES.values()])
     if wanted is not None and wanted in RDF_TYPES.values() and submission.status == "accepted":
-        output = io.BytesIO()
-        store.dump_graph(submission.graph, rdf_format(wanted), output)
-        return Response(output.getvalue(), content_type=content_type(wanted))
+        return graph_response(store, submission.graph, wanted)
     return jsonify(submission.as_dict())
 
 

@@ -118,7 +118,8 @@ def group_end(blanked: str, opening: int) -> int:
 
 
 _MODIFY = re.compile(r"^\s*(?:(?:PREFIX|BASE)\b[^{]*?)?(?:DELETE|INSERT)\s*\{", re.IGNORECASE)
-_DATASET_CLAUSE = re.compile(r"\b(?:WITH|USING)\b", re.IGNORECASE)
+DATASET_CLAUSE = re.compile(r"\b(?:WITH|USING)\b", re.IGNORECASE)
+"""WITH or USING: an update that names the graphs it reads."""
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
@@ -137,7 +138,7 @@ def with_union_default(update: str, graphs: list[str]) -> str:
     for start, end in operation_spans(update):
         hidden = blanked[start:end]
         where = _WHERE.search(hidden)
-        if not _MODIFY.match(hidden) or where is None or _DATASET_CLAUSE.search(hidden[: where.start()]):
+        if not _MODIFY.match(hidden) or where is None or DATASET_CLAUSE.search(hidden[: where.start()]):
             continue
         insertions.append(start + where.start())
     for position in reversed(insertions):
