@@ -11,16 +11,12 @@ from typing import Any
 
 import networkx as nx
 
-from graph.namespaces import BL, ID
-from graph.network import NetworkFilter, project
+from graph.namespaces import BL
+from graph.network import NetworkFilter, project, state_iri
 from graph.store import Store
 
 MEASURES = ("degree", "betweenness", "eigenvector")
 STATE_TYPES = ("State", "Country")
-
-
-def state_iri(code: str) -> str:
-    return f"{ID}country/{code.upper()}"
 
 
 def states_graph(network: nx.MultiDiGraph) -> nx.Graph:

@@ -10,13 +10,12 @@ between the same two nodes are kept: each edge's key is the fact it stands for.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graph.namespaces import BL, ID
+from graph.namespaces import BL, instance_iri
 from graph.store import Store
 
 RELATIONS = ("met", "dispute", "allied", "holds-office", "member-of", "participated-in")
@@ -198,20 +197,15 @@ def project(store: Store, selection: NetworkFilter | None = None) -> nx.MultiDiG
     return network
 
 
+def state_iri(code: str) -> str:
+    """The IRI of a state from its ISO 3166-1 alpha-3 code."""
+    return str(instance_iri("country", code.upper()))
+
+
 def _neighbourhood(network: nx.MultiDiGraph, countries: Iterable[str], depth: int) -> nx.MultiDiGraph:
-    starts = [f"{ID}country/{code.upper()}" for code in countries]
-    missing = [s for s in starts if s not in network]
+    starts = {state_iri(code) for code in countries}
+    missing = sorted(s for s in starts if s not in network)
     if missing:
         raise ValueError(f"No state with code {', '.join(m.rsplit('/', 1)[-1] for m in missing)} in the graph.")
-    seen = set(starts)
-    queue = deque((s, 0) for s in starts)
-    undirected = network.to_undirected(as_view=True)
-    while queue:
-        node, distance = queue.popleft()
-        if distance == depth:
-            continue
-        for neighbour in undirected.neighbors(node):
-            if neighbour not in seen:
-                seen.add(neighbour)
-                queue.append((neighbour, distance + 1))
-    return network.subgraph(seen).copy()
+    within = nx.multi_source_dijkstra_path_length(network.to_undirected(as_view=True), starts, cutoff=depth)
+    return network.subgraph(within).copy()
