@@ -29,6 +29,23 @@ GRAPH_PARAMS = [
 WRITE: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": {"type": "string"}, "description": description}
+
+
+JSON = {"application/json": {"schema": {"type": "object"}}}
+NETWORK_FILTERS = [
+    _query("country", "alpha-3 codes, repeatable"),
+    _query("depth", "hops around them"),
+    _query("from", "ISO date"),
+    _query("to", "ISO date"),
+    _query("type", "relation types, repeatable"),
+    _query("source", "source IRIs, repeatable"),
+    _query("min_sources", "a number"),
+    _query("events", "true"),
+]
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": "a problem (RFC 9457)", "content": PROBLEM} for c in codes}
 
@@ -114,5 +131,101 @@ OPENAPI: dict[str, Any] = {
             }
         },
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {"description": "OpenAPI"}}}},
+        "/submissions": {
+            "post": {
+                "summary": "Submit facts (Turtle, TriG, N-Triples or JSON-LD), checked against the shapes in context",
+                "parameters": [
+                    _query("source", "the cited source's IRI"),
+                    _query("source_title", "or its title"),
+                    _query("source_url", "and its URL"),
+                    _query("comment", "a note kept with it"),
+                ],
+                **WRITE,
+                "responses": {
+                    "201": {"description": "stored; Location names it", "content": JSON},
+                    "200": {"description": "the same facts were submitted before", "content": JSON},
+                    **_errors(400, 401, 403, 413, 415, 422),
+                },
+            },
+            "get": {
+                "summary": "The submissions, newest first",
+                "parameters": [_query("page", "from 1"), _query("size", "1 to 500")],
+                "responses": {"200": {"description": "one page", "content": JSON}},
+            },
+        },
+        "/submissions/{key}": {
+            "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {
+                "summary": "A submission's record (JSON) or facts (RDF)",
+                "responses": {"200": {"description": "it", "content": {**JSON, **RDF_OUT}}, **_errors(404)},
+            },
+            "delete": {
+                "summary": "Retract it (curators)",
+                **WRITE,
+                "responses": {"200": {"description": "its record", "content": JSON}, **_errors(401, 403, 404)},
+            },
+        },
+        "/validate": {
+            "post": {
+                "summary": "The submission check, writing nothing",
+                "responses": {"200": {"description": "conforms", "content": JSON}, **_errors(400, 413, 415, 422)},
+            },
+        },
+        "/export/{format}": {
+            "parameters": [
+                {
+                    "name": "format",
+                    "in": "path",
+                    "required": True,
+                    "schema": {
+                        "type": "string",
+                        "enum": [
+                            "gexf",
+                            "graphml",
+                            "cytoscape",
+                            "cx2",
+                            "d3",
+                            "graphology",
+                            "dot",
+                            "csv",
+                            "nquads",
+                            "trig",
+                            "turtle",
+                        ],
+                    },
+                }
+            ],
+            "get": {
+                "summary": "The network for visualization tools, or an RDF dump",
+                "parameters": NETWORK_FILTERS,
+                "responses": {"200": {"description": "a file to download"}, **_errors(400, 404)},
+            },
+        },
+        "/network/centrality": {
+            "get": {
+                "summary": "States ranked by centrality",
+                "parameters": [_query("measure", "degree, betweenness or eigenvector"), *NETWORK_FILTERS],
+                "responses": {"200": {"description": "ranked states", "content": JSON}, **_errors(400)},
+            },
+        },
+        "/network/path": {
+            "get": {
+                "summary": "Shortest relation paths between two states, with the facts on each hop",
+                "parameters": [_query("from", "alpha-3 code"), _query("to", "alpha-3 code")],
+                "responses": {"200": {"description": "paths", "content": JSON}, **_errors(400, 404)},
+            },
+        },
+        "/network/dyad/{a}/{b}/timeline": {
+            "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in "ab"],
+            "get": {
+                "summary": "Events of a pair of states per period and type, with Goldstein sums",
+                "parameters": [
+                    _query("from", "ISO date"),
+                    _query("to", "ISO date"),
+                    _query("by", "year, month or day"),
+                ],
+                "responses": {"200": {"description": "the timeline", "content": JSON}, **_errors(400)},
+            },
+        },
     },
 }

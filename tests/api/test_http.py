@@ -235,3 +235,11 @@ def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
         "/store", query_string={"graph": "urn:x:multi"}, data=data, headers=WRITE, content_type="multipart/form-data"
     )
     assert problem(response)["status"] == 415 and "part" in problem(response)["detail"]
+
+
+def test_openapi_describes_every_route_but_sparql(store: EmbeddedStore) -> None:
+    app = app_for(store)
+    spec = json.loads(app.test_client().get("/openapi.json").data)
+    routes = {rule.rule.replace("<", "{").replace(">", "}").replace("path:", "") for rule in app.url_map.iter_rules()}
+    routes = {r.replace("{name}", "{format}") for r in routes} - {"/sparql", "/static/{filename}", "/store/{rest}"}
+    assert routes == set(spec["paths"])

@@ -22,30 +22,14 @@ from graph.embedded import EmbeddedStore
 from graph.parsing import stage
 from graph.submissions import SourceCitation, submit
 from graph.validation import Validator
+from tests.api.test_submissions import meeting
 from tests.bench.run import tool
 from tests.bench.synthetic import write
 
 SOURCE = SourceCitation("https://w3id.org/bilateral/id/source/seed-000")
-PREFIXES = """@prefix bl: <https://w3id.org/bilateral/ontology#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix person: <https://w3id.org/bilateral/id/person/> .
-@prefix country: <https://w3id.org/bilateral/id/country/> .
-"""
-
-
 def submission(key: str) -> bytes:
     """Three meetings of Lee and Ishiba: 51 triples that cite stored persons, countries and a source."""
-    parts = [PREFIXES]
-    for n in range(3):
-        event = f"https://w3id.org/bilateral/id/event/bench-{key}-{n}"
-        day = f"2025-09-{10 + n}"
-        parts.append(f"""
-<{event}> a bl:Summit ; bl:earliest "{day}"^^xsd:date ; bl:latest "{day}"^^xsd:date ; bl:date "{day}"^^xsd:date ;
-    bl:participant person:lee-jae-myung , person:shigeru-ishiba ;
-    bl:source <https://w3id.org/bilateral/id/source/seed-000> ; bl:hasParticipation <{event}-a> , <{event}-b> .
-<{event}-a> a bl:Participation ; bl:agent person:lee-jae-myung ; bl:role bl:VisitorRole ; bl:actsFor country:KOR .
-<{event}-b> a bl:Participation ; bl:agent person:shigeru-ishiba ; bl:role bl:HostRole ; bl:actsFor country:JPN .""")
-    return "".join(parts).encode("utf-8")
+    return "".join(meeting(f"bench-{key}-{n}", f"2025-09-{10 + n}") for n in range(3)).encode("utf-8")
 
 
 def build(size: int, folder: Path) -> Path:
