@@ -20,7 +20,7 @@ from api.row_limit import TRUNCATED, cut, limited_query
 from api.update_gate import check_update
 from graph.errors import QueryTimeout
 from graph.formats import results_format
-from graph.sparql_text import DATASET_CLAUSE, blank_literals, network_targets, query_form, refuse_network
+from graph.sparql_text import DATASET_CLAUSE, blank_literals, query_form, refuse_network
 from graph.store import Dataset, Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -83,9 +83,7 @@ def _dataset(values: Callable[[str], list[str]], op: str) -> Dataset:
 def check_reach(store: Store, text: str, dataset: Dataset) -> None:
     """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
     settings = app_state().settings
-    for keyword, iri in network_targets(text):
-        if iri is None or not settings.allowed_outside(iri):
-            refuse_network(keyword + " <>")
+    refuse_network(text, settings.allowed_outside)
     if dataset:
         outside = [
             g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)

@@ -8,6 +8,7 @@ what to refuse before anything runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from graph.errors import QuerySyntaxError, RefusedInput
 
@@ -45,8 +46,9 @@ def query_form(query: str) -> str:
     return found.group(1).upper()
 
 
-def refuse_network(text: str, *, allow_service: bool = False) -> None:
-    """Refuse SERVICE and LOAD, which would make the engine fetch from the network.
+def refuse_network(text: str, allowed: Callable[[str], bool] = lambda iri: False) -> None:
+    """Refuse SERVICE and LOAD, which would make the engine fetch from the network, unless `allowed` says
+    yes to the IRI they name.
 
     >>> refuse_network('SELECT ?service WHERE { ?s <http://x/LOAD> "SERVICE" }')
     >>> refuse_network("LOAD <http://example.org/data.ttl>")  # doctest: +ELLIPSIS
@@ -54,13 +56,14 @@ def refuse_network(text: str, *, allow_service: bool = False) -> None:
     ...
     graph.errors.RefusedInput: LOAD fetches data from the network, which is refused here; load a local file ...
     """
-    blanked = blank_literals(text)
-    if _LOAD.search(blanked):
-        raise RefusedInput(
-            "LOAD fetches data from the network, which is refused here; "
-            "load a local file with `bilateral load FILE` instead."
-        )
-    if not allow_service and _SERVICE.search(blanked):
+    for keyword, iri in network_targets(text):
+        if iri is not None and allowed(iri):
+            continue
+        if keyword == "LOAD":
+            raise RefusedInput(
+                "LOAD fetches data from the network, which is refused here; "
+                "load a local file with `bilateral load FILE` instead."
+            )
         raise RefusedInput(
             "SERVICE (federated query) reaches other endpoints over the network, which is refused here; "
             "query the other endpoint separately, or ask the operator to allow-list it."
