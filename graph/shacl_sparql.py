@@ -98,6 +98,8 @@ class Check:
     path: Node | None
     query: str
     from_sparql: bool = False
+    classes: frozenset[str] | None = None
+    """The classes whose instances are the only focus nodes; None when other targets apply too."""
 
 
 def sparql_term(term: Node) -> str:
@@ -350,5 +352,18 @@ def compile_shapes(shapes: Graph, *, own: str = "") -> list[Check]:
     for shape in sorted(candidates, key=str):
         targets = compiler.targets(shape)
         if targets is not None:
-            checks += compiler.checks_for(shape, targets + (f" {own}" if own else ""))
+            classes = _target_classes(shapes, shape)
+            checks += (
+                replace(c, classes=classes) for c in compiler.checks_for(shape, targets + (f" {own}" if own else ""))
+            )
     return checks
+
+
+def _target_classes(shapes: Graph, shape: Node) -> frozenset[str] | None:
+    """The classes that are a shape's only targets, or None when it also targets nodes some other way."""
+    if any(shapes.value(shape, p) is not None for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)):
+        return None
+    classes = {str(c) for c in shapes.objects(shape, SH.targetClass)}
+    if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:
+        classes.add(str(shape))
+    return frozenset(classes)
