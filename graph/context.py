@@ -30,6 +30,20 @@ MENTIONED_IRIS_QUERIES = (
 """SELECTs of the IRIs used as subject, and as object, in staged data (two DISTINCTs beat one over a UNION)."""
 
 
+KNOWN_LIMIT = 50_000
+KNOWN_IRIS_QUERY = f"""SELECT DISTINCT ?n WHERE {{
+  {{ ?n ?p ?o }} UNION {{ ?h <{BL.holder}> ?n }} FILTER isIRI(?n) }} LIMIT {KNOWN_LIMIT}"""
+"""The IRIs a store may hold context about (what `context_query` can match), up to KNOWN_LIMIT of them. When
+a store knows fewer IRIs than new data mentions, looking its IRIs up in the new data is the cheaper way."""
+
+
+def mentioned_among_queries(iris: Sequence[str]) -> Iterator[str]:
+    """SELECTs of which of `iris` staged data uses as subject or object, in batches."""
+    for start in range(0, len(iris), 5 * _BATCH):
+        values = " ".join(f"<{iri}>" for iri in iris[start : start + 5 * _BATCH])
+        yield f"SELECT DISTINCT ?n WHERE {{ VALUES ?n {{ {values} }} {{ ?n ?p ?o }} UNION {{ ?s ?p ?n }} }}"
+
+
 def context_query(iris: Sequence[str]) -> str:
     """The CONSTRUCT of what a store knows about `iris`: their triples, the types of what they point to,
     their office holdings and those holdings' offices."""

@@ -12,6 +12,7 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph
 
+from graph.bulk import undo_interrupted_loads
 from graph.errors import InputError, NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.sparql_text import syntax_error, with_union_default
@@ -44,6 +45,8 @@ class EmbeddedStore(Store):
                     "Stop that process, or go through it with --endpoint URL."
                 ) from None
             raise StoreUnavailable(f"The store at {path} cannot be opened: {error}") from None
+        self.undone_loads = undo_interrupted_loads(self._store) if path is not None else []
+        """Graphs of loads that a killed process left half-written, dropped when the store was opened."""
 
     @classmethod
     def around(cls, store: ox.Store, description: str = "staged data") -> EmbeddedStore:
@@ -52,6 +55,7 @@ class EmbeddedStore(Store):
         wrapper.path = None
         wrapper.description = description
         wrapper._store = store
+        wrapper.undone_loads = []
         return wrapper
 
     @property

@@ -18,7 +18,13 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph
 from rdflib.term import Node
 
-from graph.context import MENTIONED_IRIS_QUERIES, context_queries
+from graph.context import (
+    KNOWN_IRIS_QUERY,
+    KNOWN_LIMIT,
+    MENTIONED_IRIS_QUERIES,
+    context_queries,
+    mentioned_among_queries,
+)
 from graph.embedded import EmbeddedStore
 from graph.errors import RefusedInput
 from graph.parsing import Staged
@@ -72,7 +78,7 @@ class EngineValidator:
                 raise RefusedInput(f"The graph name <{name.value}> is reserved for validation; use another one.")
         try:
             dataset.load(self._ontology, ox.RdfFormat.N_TRIPLES, to_graph=ontology)
-            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset)):
+            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset, store)):
                 if triples:
                     dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
             for triple in removed if removed is not None else ():
@@ -127,16 +133,21 @@ def _present_classes(store: Store) -> set[str]:
     return {str(row[0]) for row in store.select(_PRESENT_CLASSES)}
 
 
-def _context_queries(dataset: ox.Store) -> Iterable[str]:
-    """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data."""
+def _context_queries(dataset: ox.Store, store: Store) -> Iterable[str]:
+    """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data.
+
+    The IRIs are found from the smaller side: the store's own IRIs looked up in the staged data when the
+    store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions."""
 
     def run(query: str) -> list[str]:
         solutions = dataset.query(query, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions)
         return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
 
+    known = [str(row[0]) for row in store.select(KNOWN_IRIS_QUERY)]
+    queries = mentioned_among_queries(known) if len(known) < KNOWN_LIMIT else MENTIONED_IRIS_QUERIES
     found: set[str] = set()
-    for batch in _POOL.map(run, MENTIONED_IRIS_QUERIES):
+    for batch in _POOL.map(run, queries):
         found.update(batch)
     return context_queries(sorted(found))
 

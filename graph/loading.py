@@ -11,15 +11,15 @@ import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
 
 import pyoxigraph as ox
 
+from graph.bulk import Signature, bulk_load_file, signature
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, slug
-from graph.parsing import CountingReader, Progress, Staged, parse_error, refuse_url, stage
+from graph.parsing import Progress, Staged, refuse_url, stage
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 from graph.validation import ValidationReport, Validator
@@ -73,19 +73,21 @@ def load_files(
     with `validate=False`, else after its staged copy has passed validation and been dropped, which halves
     the peak memory of a large load. Anything else is committed from the staged copy.
     """
-    direct_format = _triples_format(paths[0], format) if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
-    if direct_format is not None and not validate:
-        return _bulk_load_triples(store, paths[0], graph=graph, format=direct_format, progress=progress)
+    direct = store if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
+    direct_format = _triples_format(paths[0], format) if direct is not None else None
+    if direct is not None and direct_format is not None and not validate:
+        return _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, progress=progress)
+    parsed_as = signature(paths[0]) if direct_format is not None else None
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
     report = None
     if validate:
         report = (validator or Validator()).validate_staged(staged, store)
         if not report.conforms:
             raise ValidationFailed(report, source=", ".join(staged.sources))
-    if direct_format is not None:
+    if direct is not None and direct_format is not None:
         del staged
         release_memory()
-        summary = _bulk_load_triples(store, paths[0], graph=graph, format=direct_format, progress=None)
+        summary = _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, parsed_as=parsed_as)
         return LoadSummary(summary.quads, summary.graphs, True, report)
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)
@@ -109,18 +111,20 @@ def _triples_format(path: Path, format: str | None) -> ox.RdfFormat | None:
 
 
 def _bulk_load_triples(
-    store: Store, path: Path, *, graph: str | None, format: ox.RdfFormat, progress: Progress | None
+    store: EmbeddedStore,
+    path: Path,
+    *,
+    graph: str | None,
+    format: ox.RdfFormat,
+    progress: Progress | None = None,
+    parsed_as: Signature | None = None,
 ) -> LoadSummary:
-    """A file of triples bulk-loaded by Oxigraph into one graph of the embedded store, atomically."""
+    """A file of triples bulk-loaded by Oxigraph into one graph of the embedded store (`graph/bulk.py`)."""
     if not path.is_file():
         raise ParseError("no such file; check the path.", source=str(path))
     target = graph or default_graph_for(path)
     before = store.count(target)
-    try:
-        with path.open("rb") as raw:
-            store.load(cast(IO[bytes], CountingReader(raw, progress)) if progress else raw, format, target)
-    except SyntaxError as error:
-        raise parse_error(error, str(path)) from None
+    bulk_load_file(store.oxigraph, path, format, target, parsed_as=parsed_as, progress=progress)
     return LoadSummary(store.count(target) - before, [target], False, None)
 
 

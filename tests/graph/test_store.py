@@ -155,5 +155,5 @@ def test_an_update_reads_the_union_default_graph_like_a_query(store: Store) -> N
     store.update("INSERT DATA { GRAPH <urn:x:g1> { <urn:x:a> <urn:x:p> <urn:x:b> } }")
     store.update("INSERT { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s ?p ?o }")
     assert store.count("urn:x:g2") == 1
-    store.update('PREFIX x: <urn:x:> DELETE { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s x:p ?o . ?s ?p ?o }')
+    store.update("PREFIX x: <urn:x:> DELETE { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s x:p ?o . ?s ?p ?o }")
     assert store.count("urn:x:g2") == 0 and store.count("urn:x:g1") == 1

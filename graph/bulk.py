@@ -1,0 +1,111 @@
+"""Bulk loading of large files of triples into the embedded store: chunked, journaled, undone on failure.
+
+Oxigraph's bulk loader holds a whole batch of up to a million quads in memory and sorts it once per index;
+fed an N-Triples file in slices of a few megabytes (`graph.parsing.line_slices`) it needs a fifth of the
+memory and less time. Each slice is its own atomic write, so a load in slices is journaled: a marker naming
+the target graph is written first and removed last, and a store opened with a marker still in it (the
+process died mid-load) drops that graph. Undoing costs time (Oxigraph deletes quad by quad), so a failure
+found before the load, by parsing and validating the staged copy, is the cheap and usual one. Slicing is used only where it cannot change the data (`graph.parsing.sliceable`), into a graph that
+was empty, so that undoing the load is dropping the graph. Anything else is one atomic bulk load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from graph.errors import RefusedInput
+from graph.parsing import CountingReader, Progress, line_slices, parse_error, sliceable
+
+PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
+_LOADING = ox.NamedNode("urn:bilateral:loading")
+Signature = tuple[int, int]
+"""A file's size and modification time (see `signature`)."""
+log = logging.getLogger(__name__)
+
+
+def bulk_load_file(
+    store: ox.Store,
+    path: Path,
+    format: ox.RdfFormat,
+    graph: str,
+    *,
+    parsed_as: Signature | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Bulk-load a file of triples into `graph`, all or nothing.
+
+    `parsed_as` is the file's `signature` when it was parsed strictly (to be validated): the loader then
+    skips checking IRIs a second time, and refuses the file if it has changed since.
+    """
+    target = ox.NamedNode(graph)
+    if parsed_as is not None:
+        _unchanged(path, parsed_as)
+    lenient = parsed_as is not None
+    if store.contains_named_graph(target) or not sliceable(path, format):
+        try:
+            with path.open("rb") as raw:
+                source: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
+                store.bulk_load(input=source, format=format, to_graph=target, lenient=lenient)
+        except SyntaxError as error:
+            raise parse_error(error, str(path)) from None
+        return
+    marker = ox.Quad(target, _LOADING, ox.Literal(str(os.getpid())), PENDING_GRAPH)
+    store.add(marker)
+    try:
+        _load_slices(store, path, target, lenient=lenient, progress=progress)
+        if parsed_as is not None:
+            _unchanged(path, parsed_as)
+    except BaseException:
+        store.remove_graph(target)
+        _unmark(store, marker)
+        raise
+    _unmark(store, marker)
+
+
+def _unmark(store: ox.Store, marker: ox.Quad) -> None:
+    store.remove(marker)
+    if next(iter(store.quads_for_pattern(None, None, None, PENDING_GRAPH)), None) is None:
+        store.remove_graph(PENDING_GRAPH)  # an empty named graph would still be listed
+
+
+def signature(path: Path) -> Signature:
+    """A file's size and modification time, to tell whether it changed between two reads."""
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
+def _unchanged(path: Path, parsed_as: Signature) -> None:
+    if signature(path) != parsed_as:
+        raise RefusedInput(f"{path} changed after it was validated; nothing of it was stored. Load it again.")
+
+
+def undo_interrupted_loads(store: ox.Store) -> list[str]:
+    """Drop the graphs of loads that never finished (their marker is still there); return their names."""
+    if not store.contains_named_graph(PENDING_GRAPH):
+        return []
+    undone = []
+    for quad in store.quads_for_pattern(None, _LOADING, None, PENDING_GRAPH):
+        if isinstance(quad.subject, ox.NamedNode):
+            store.remove_graph(quad.subject)
+            undone.append(quad.subject.value)
+            log.warning("A load into <%s> was interrupted; its half-written graph was dropped.", quad.subject.value)
+    store.remove_graph(PENDING_GRAPH)
+    return undone
+
+
+def _load_slices(
+    store: ox.Store, path: Path, target: ox.NamedNode, *, lenient: bool, progress: Progress | None
+) -> None:
+    with path.open("rb") as raw:
+        for first_line, chunk in line_slices(raw):
+            try:
+                store.bulk_load(input=chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=lenient)
+            except SyntaxError as error:
+                raise parse_error(error, str(path), first_line) from None
+            if progress:
+                progress(len(chunk))

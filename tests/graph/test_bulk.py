@@ -1,0 +1,130 @@
+"""Bulk loads of files of triples into the embedded store: in slices, undone on failure or after a crash."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph import parsing
+from graph.bulk import PENDING_GRAPH, bulk_load_file, signature
+from graph.embedded import EmbeddedStore
+from graph.errors import ParseError, RefusedInput
+from graph.parsing import line_slices, stage
+
+GRAPH = "http://example.org/graph/big"
+LINES = 3000
+
+
+def write_triples(path: Path, lines: int = LINES, broken_at: int | None = None) -> Path:
+    with path.open("w") as out:
+        for n in range(1, lines + 1):
+            if n == broken_at:
+                out.write(f'<http://example.org/s{n}> <http://example.org/p> "unterminated .\n')
+            else:
+                out.write(f'<http://example.org/s{n}> <http://example.org/p> "{n}" .\n')
+    return path
+
+
+@pytest.fixture
+def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "SLICE_BYTES", 4096)  # about 60 lines: a few thousand lines make many slices
+
+
+def test_a_file_loaded_in_slices_is_all_there(tmp_path: Path, small_slices: None) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    reported: list[int] = []
+    path = write_triples(tmp_path / "big.nt")
+    bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH, progress=reported.append)
+    assert store.count(GRAPH) == LINES
+    assert len(reported) > 10 and sum(reported) == path.stat().st_size
+    assert store.named_graphs() == [GRAPH]  # the journal marker is gone
+
+
+def test_a_syntax_error_in_a_late_slice_names_its_line_and_leaves_nothing(tmp_path: Path, small_slices: None) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    store.load(
+        b"<http://example.org/a> <http://example.org/p> <http://example.org/b> .",
+        ox.RdfFormat.N_TRIPLES,
+        "http://example.org/g",
+    )
+    before = sorted(map(str, store.oxigraph))
+    path = write_triples(tmp_path / "big.nt", broken_at=2500)
+    with pytest.raises(ParseError, match=r"big\.nt, line 2500") as error:
+        bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH)
+    assert error.value.line == 2500
+    assert sorted(map(str, store.oxigraph)) == before
+
+
+def test_blank_nodes_keep_their_identity_across_what_would_be_slices(tmp_path: Path, small_slices: None) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    path = write_triples(tmp_path / "big.nt")
+    with path.open("a") as out:  # the same label at both ends of the file, thousands of lines apart
+        out.write('_:shared <http://example.org/p> "last" .\n')
+    text = '_:shared <http://example.org/p> "first" .\n' + path.read_text()
+    path.write_text(text)
+    bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH)
+    blank = store.select(
+        f"SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?b ?p ?o FILTER isBlank(?b) }} }}"
+    )
+    assert int(str(blank.rows[0][0])) == 1
+    assert store.count(GRAPH) == LINES + 2
+
+
+def test_a_file_changed_after_validation_is_refused(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    path = write_triples(tmp_path / "big.nt")
+    validated = signature(path)
+    write_triples(path, lines=LINES + 1)
+    with pytest.raises(RefusedInput, match="changed after it was validated"):
+        bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH, parsed_as=validated)
+    assert store.count() == 0
+
+
+KILLED_MID_LOAD = """
+import os, sys
+from pathlib import Path
+import pyoxigraph as ox
+from graph import bulk, parsing
+from graph.embedded import EmbeddedStore
+from graph import parsing
+parsing.SLICE_BYTES = 4096
+slices = []
+def die_after_three(size):
+    slices.append(size)
+    if len(slices) == 3:
+        os._exit(9)  # the process dies between two slices, nothing cleaned up
+store = EmbeddedStore(Path(sys.argv[1]))
+bulk.bulk_load_file(store.oxigraph, Path(sys.argv[2]), ox.RdfFormat.N_TRIPLES, sys.argv[3], progress=die_after_three)
+"""
+
+
+def test_a_load_killed_half_way_is_undone_when_the_store_is_next_opened(tmp_path: Path) -> None:
+    folder, path = tmp_path / "store", write_triples(tmp_path / "big.nt")
+    EmbeddedStore(folder).close()
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_LOAD, str(folder), str(path), GRAPH], check=False)
+    assert killed.returncode == 9
+    raw = ox.Store.read_only(str(folder))  # what the killed process left: part of the graph, and its marker
+    assert 0 < sum(1 for _ in raw.quads_for_pattern(None, None, None, ox.NamedNode(GRAPH))) < LINES
+    assert raw.contains_named_graph(PENDING_GRAPH)
+    del raw
+    store = EmbeddedStore(folder)
+    assert store.undone_loads == [GRAPH]
+    assert store.count() == 0 and store.named_graphs() == []
+
+
+def test_staging_in_slices_names_the_line_of_a_syntax_error(tmp_path: Path, small_slices: None) -> None:
+    path = write_triples(tmp_path / "big.nt", broken_at=2777)
+    with pytest.raises(ParseError, match=r"big\.nt, line 2777"):
+        stage(path, graph=GRAPH)
+
+
+def test_line_slices_cut_between_lines_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "SLICE_BYTES", 7)
+    data = b"a\nbb\nccc\n\ndddddddddddd\ne"
+    slices = list(line_slices(io.BytesIO(data)))
+    assert slices == [(1, b"a\nbb\n"), (3, b"ccc\n\n"), (5, b"dddddddddddd\n"), (6, b"e")]
