@@ -58,13 +58,15 @@ def limited_query(query: str, limit: int) -> str | None:
 
 def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
     """SPARQL JSON results cut to `limit` rows and written as `media_type`; whether anything was cut."""
+    target = results_format(media_type)
+    if target == ox.QueryResultsFormat.JSON and len(results_json) < 2 * (limit + 1):
+        return results_json, False  # each row takes at least two bytes ("{}"): too short to hold limit + 1
     document = json.loads(results_json)
     bindings = document["results"]["bindings"]
     truncated = len(bindings) > limit
     if truncated:
         document["results"]["bindings"] = bindings[:limit]
         results_json = json.dumps(document).encode("utf-8")
-    target = results_format(media_type)
     if target == ox.QueryResultsFormat.JSON:
         return results_json, truncated
     solutions = ox.parse_query_results(results_json, ox.QueryResultsFormat.JSON)

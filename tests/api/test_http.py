@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.pages import EXAMPLES
+from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
 from graph.loading import init_store
@@ -227,6 +228,14 @@ def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore
         assert "5" in response.headers["X-Bilateral-Truncated"]
     whole = client.get("/sparql", query_string={"query": query + " LIMIT 3"})
     assert len(json.loads(whole.data)["results"]["bindings"]) == 3 and "X-Bilateral-Truncated" not in whole.headers
+
+
+def test_the_row_limit_counts_even_the_smallest_rows() -> None:
+    empty_rows = {"head": {"vars": []}, "results": {"bindings": [{}] * 6}}
+    body = json.dumps(empty_rows, separators=(",", ":")).encode()
+    cut_body, truncated = cut(body, 5, "application/sparql-results+json")
+    assert truncated and len(json.loads(cut_body)["results"]["bindings"]) == 5
+    assert cut(body, 6, "application/sparql-results+json") == (body, False)
 
 
 def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:

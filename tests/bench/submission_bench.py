@@ -27,6 +27,8 @@ from tests.bench.run import tool
 from tests.bench.synthetic import write
 
 SOURCE = SourceCitation("https://w3id.org/bilateral/id/source/seed-000")
+
+
 def submission(key: str) -> bytes:
     """Three meetings of Lee and Ishiba: 51 triples that cite stored persons, countries and a source."""
     return "".join(meeting(f"bench-{key}-{n}", f"2025-09-{10 + n}") for n in range(3)).encode("utf-8")
@@ -39,8 +41,9 @@ def build(size: int, folder: Path) -> Path:
     if size:
         data = folder / f"synthetic-{size}.nt"
         write(size, data)
-        subprocess.run([bilateral, "load", "--store", str(store), "--no-validate", str(data)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [bilateral, "load", "--store", str(store), "--no-validate", str(data)], check=True, capture_output=True
+        )
     return store
 
 
@@ -69,8 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=15, help="timed submissions per store")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"# bilateral submission benchmark ({Path(sys.executable).name}, 51-triple submissions, median of "
-          f"{args.repeat})\n")
+    print(
+        f"# bilateral submission benchmark ({Path(sys.executable).name}, 51-triple submissions, median of "
+        f"{args.repeat})\n"
+    )
     print("| store | median ms | vs empty store |\n|---|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bilateral-submission-bench-") as scratch:
         base = None

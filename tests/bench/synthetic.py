@@ -145,8 +145,11 @@ def triples(size: int, seed: int = 1, countries: int | None = None) -> Iterator[
         if (a, b) not in seen_dyads:
             seen_dyads.add((a, b))
             dyad = iri(f"id/dyad/{a}-{b}")
-            facts += [f"{dyad} {RDF_TYPE} {bl('Dyad')} .", f"{dyad} {bl('side')} {iri(f'id/country/{a}')} .",
-                      f"{dyad} {bl('side')} {iri(f'id/country/{b}')} ."]
+            facts += [
+                f"{dyad} {RDF_TYPE} {bl('Dyad')} .",
+                f"{dyad} {bl('side')} {iri(f'id/country/{a}')} .",
+                f"{dyad} {bl('side')} {iri(f'id/country/{b}')} .",
+            ]
         facts += _event_facts(n, a, b, FIRST_DAY + timedelta(days=rng.randrange(DAYS)), source)
         if n % 10 == 0:
             facts += _dispute_facts(n, a, b, source)
