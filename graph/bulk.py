@@ -4,9 +4,10 @@ Oxigraph's bulk loader holds a whole batch of up to a million quads in memory an
 fed an N-Triples file in slices of a few megabytes (`graph.parsing.line_slices`) it needs a fifth of the
 memory and less time. Each slice is its own atomic write, so a load in slices is journaled: a marker naming
 the target graph is written first and removed last, and a store opened with a marker still in it (the
-process died mid-load) drops that graph. Undoing costs time (Oxigraph deletes quad by quad), so a failure
-found before the load, by parsing and validating the staged copy, is the cheap and usual one. Slicing is used only where it cannot change the data (`graph.parsing.sliceable`), into a graph that
-was empty, so that undoing the load is dropping the graph. Anything else is one atomic bulk load.
+process died mid-load) drops that graph. Slicing is used only where it cannot change the data
+(`graph.parsing.sliceable`), into a graph that was empty, so that undoing the load is dropping the graph.
+Anything else is one atomic bulk load. Undoing costs time (Oxigraph deletes quad by quad), so a failure
+found before the load, by parsing and validating the staged copy, is the cheap and usual one.
 """
 
 from __future__ import annotations
