@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pyshacl import validate as pyshacl_validate
 from rdflib import Graph
 
 from graph.context import context_for
@@ -93,6 +92,8 @@ class Validator:
     def validate(self, data: Graph, context: Graph | None = None) -> ValidationReport:
         """Validate an rdflib graph with pySHACL, seen together with `context`; only `data`'s own subjects
         are judged when a context is given."""
+        from pyshacl import validate as pyshacl_validate  # a fifth of a second to import: only when used
+
         combined = Graph()
         for prefix, namespace in PREFIXES.items():
             combined.bind(prefix, namespace)
