@@ -77,7 +77,7 @@ def load_files(
     direct_format = _triples_format(paths[0], format) if direct is not None else None
     if direct is not None and direct_format is not None and not validate:
         return _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, progress=progress)
-    parsed_as = signature(paths[0]) if direct_format is not None else None
+    parsed_as = signature(paths[0]) if direct_format is not None and paths[0].is_file() else None
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
     report = None
     if validate:

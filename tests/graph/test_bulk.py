@@ -14,6 +14,7 @@ from graph import parsing
 from graph.bulk import PENDING_GRAPH, bulk_load_file, signature
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, RefusedInput
+from graph.loading import load_files
 from graph.parsing import line_slices, stage
 
 GRAPH = "http://example.org/graph/big"
@@ -128,3 +129,8 @@ def test_line_slices_cut_between_lines_only(monkeypatch: pytest.MonkeyPatch) -> 
     data = b"a\nbb\nccc\n\ndddddddddddd\ne"
     slices = list(line_slices(io.BytesIO(data)))
     assert slices == [(1, b"a\nbb\n"), (3, b"ccc\n\n"), (5, b"dddddddddddd\n"), (6, b"e")]
+
+
+def test_a_missing_file_is_a_parse_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match=r"missing\.nt: no such file"):
+        load_files(EmbeddedStore(tmp_path / "store"), [tmp_path / "missing.nt"])
