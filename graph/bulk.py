@@ -20,7 +20,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from graph.errors import RefusedInput
-from graph.parsing import CountingReader, Progress, line_slices, parse_error, sliceable
+from graph.parsing import Progress, read_into, sliceable
 
 PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
 _LOADING = ox.NamedNode("urn:bilateral:loading")
@@ -46,19 +46,17 @@ def bulk_load_file(
     target = ox.NamedNode(graph)
     if parsed_as is not None:
         _unchanged(path, parsed_as)
-    lenient = parsed_as is not None
+
+    def load(text: bytes | IO[bytes]) -> None:
+        store.bulk_load(input=text, format=format, to_graph=target, lenient=parsed_as is not None)
+
     if store.contains_named_graph(target) or not sliceable(path, format):
-        try:
-            with path.open("rb") as raw:
-                source: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
-                store.bulk_load(input=source, format=format, to_graph=target, lenient=lenient)
-        except SyntaxError as error:
-            raise parse_error(error, str(path)) from None
+        read_into(path, load, source=str(path), sliced=False, progress=progress)
         return
     marker = ox.Quad(target, _LOADING, ox.Literal(str(os.getpid())), PENDING_GRAPH)
     store.add(marker)
     try:
-        _load_slices(store, path, target, lenient=lenient, progress=progress)
+        read_into(path, load, source=str(path), sliced=True, progress=progress)
         if parsed_as is not None:
             _unchanged(path, parsed_as)
     except BaseException:
@@ -97,16 +95,3 @@ def undo_interrupted_loads(store: ox.Store) -> list[str]:
             log.warning("A load into <%s> was interrupted; its half-written graph was dropped.", quad.subject.value)
     store.remove_graph(PENDING_GRAPH)
     return undone
-
-
-def _load_slices(
-    store: ox.Store, path: Path, target: ox.NamedNode, *, lenient: bool, progress: Progress | None
-) -> None:
-    with path.open("rb") as raw:
-        for first_line, chunk in line_slices(raw):
-            try:
-                store.bulk_load(input=chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=target, lenient=lenient)
-            except SyntaxError as error:
-                raise parse_error(error, str(path), first_line) from None
-            if progress:
-                progress(len(chunk))

@@ -126,6 +126,28 @@ def line_slices(raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield line, rest
 
 
+def read_into(
+    path: Path, load: Callable[[bytes | IO[bytes]], None], *, source: str, sliced: bool, progress: Progress | None
+) -> None:
+    """Feed a file to `load` (a parser), whole or in slices of lines, turning a parse failure into an error
+    that names the line in the file."""
+    with path.open("rb") as raw:
+        if not sliced:
+            reader: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
+            try:
+                load(reader)
+            except SyntaxError as error:
+                raise parse_error(error, source) from None
+            return
+        for first_line, chunk in line_slices(raw):
+            try:
+                load(chunk)
+            except SyntaxError as error:
+                raise parse_error(error, source, first_line) from None
+            if progress:
+                progress(len(chunk))
+
+
 def stage(
     data: Path | bytes,
     format: ox.RdfFormat | None = None,
@@ -145,21 +167,13 @@ def stage(
         fmt = format or rdf_format_for_path(data)
         if not data.is_file():
             raise ParseError("no such file; check the path.", source=name)
-        with data.open("rb") as raw:
-            if sliceable(data, fmt):
-                for first_line, chunk in line_slices(raw):
-                    try:
-                        staged.dataset.load(input=chunk, format=fmt, to_graph=target)
-                    except SyntaxError as error:
-                        raise parse_error(error, name, first_line) from None
-                    if progress:
-                        progress(len(chunk))
-            else:
-                reader: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
-                try:
-                    staged.dataset.load(input=reader, format=fmt, to_graph=target)
-                except SyntaxError as error:
-                    raise parse_error(error, name) from None
+        read_into(
+            data,
+            lambda text: staged.dataset.load(input=text, format=fmt, to_graph=target),
+            source=name,
+            sliced=sliceable(data, fmt),
+            progress=progress,
+        )
     else:
         name = source or "the request body"
         if format is None:

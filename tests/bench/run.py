@@ -101,7 +101,11 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
 def direct_rows(store: ox.Store, query: str) -> int:
     result = store.query(query, use_default_graph_as_union=True)
     assert not isinstance(result, ox.QueryBoolean)
-    return sum(len(list(row)) for row in result)  # every term touched, as the Store does
+    terms = 0
+    for row in result:
+        for _term in row:  # every term touched, as the Store does
+            terms += 1
+    return terms
 
 
 def direct_json(store: ox.Store, query: str) -> bytes:
