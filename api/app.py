@@ -1,12 +1,10 @@
 """The Flask application: `create_app(settings, store_factory)` wires the routes, errors and CORS.
 
 Settings come from the entry point (`bilateral serve`, or a test); the factory opens the store each request
-uses, with the request's time limit: the remote `Store` on the managed Oxigraph server, or any given store.
+uses, with the request's time limit: the worker's embedded store, a remote `Store`, or any given store.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from flask import Flask
 from flask_cors import CORS
@@ -18,10 +16,10 @@ from api.settings import Settings
 READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*|network/.*)$"
 
 
-def create_app(settings: Settings, open_store: StoreFactory, on_timeout: Callable[[], None] | None = None) -> Flask:
+def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
     app = Flask("bilateral")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["bilateral"] = AppState(settings, open_store, on_timeout)
+    app.extensions["bilateral"] = AppState(settings, open_store)
     problems.install(app)
     for module in (sparql_protocol, graph_store, pages, submissions, exports, network_routes):
         app.register_blueprint(module.blueprint)

@@ -183,7 +183,14 @@ def read_query(argument: str) -> str:
 @store_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="The port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (each with 4 threads).")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Request threads in fours: on a store folder one process with 4 x N threads, with --endpoint "
+    "N processes of 4 threads.",
+)
 @reported
 def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: int) -> None:
     """Serve SPARQL, the Graph Store Protocol and the pages over HTTP (creates the store on first run)."""

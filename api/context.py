@@ -19,9 +19,6 @@ StoreFactory = Callable[[float], Store]
 class AppState:
     settings: Settings
     open_store: StoreFactory
-    on_timeout: Callable[[], None] | None = None
-    """Called when a query passed its time limit: stops the engine's work on it where that takes more."""
-
     _validator: Validator | None = None
 
     def store(self, timeout: float | None = None) -> Store:

@@ -39,13 +39,29 @@ class Problem(Exception):
         self.extra = extra
 
 
+def problem_body(status: int, title: str, detail: str, instance: str | None, **extra: Any) -> str:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if instance is not None:
+        body["instance"] = instance
+    return json.dumps(body, ensure_ascii=False, indent=1)
+
+
+def problem_message(status: int, reason: str, title: str, detail: str, instance: str | None) -> bytes:
+    """A whole HTTP/1.1 problem response, for the rare answer written on the socket outside Flask; it
+    closes the connection."""
+    body = problem_body(status, title, detail, instance).encode("utf-8")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n"
+        "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 def problem_response(
     status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    if request:
-        body["instance"] = request.path
-    response = Response(json.dumps(body, ensure_ascii=False, indent=1), status=status, mimetype=PROBLEM)
+    body = problem_body(status, title, detail, request.path if request else None, **extra)
+    response = Response(body, status=status, mimetype=PROBLEM)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -18,7 +18,6 @@ from api.negotiation import choose, content_type, offered
 from api.problems import Problem
 from api.row_limit import TRUNCATED, cut, limited_query
 from api.update_gate import check_update
-from graph.errors import QueryTimeout
 from graph.formats import results_format
 from graph.sparql_text import DATASET_CLAUSE, blank_literals, query_form, refuse_network
 from graph.store import Dataset, Store
@@ -116,24 +115,20 @@ def sparql() -> Response:
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
         check_update(store, text, state.validator(), base_iri=request.base_url)
-        store.update(text, dataset or None)
+        store.update(text, dataset or None, base_iri=request.base_url)
         return Response(status=204)
     form = query_form(text)
     media_type = choose(offered(form))
     limit = state.settings.row_limit
+    base = request.base_url  # relative IRIs in the query name things at this endpoint
     limited = limited_query(text, limit) if form == "SELECT" and limit else None
-    try:
-        if limited is not None:
-            body, truncated = cut(store.serialize_bytes(limited, "json", dataset or None), limit, media_type)
-            written = results_format(media_type).media_type
-        else:
-            output = io.BytesIO()
-            written = store.serialize(text, media_type, output, dataset or None)
-            body, truncated = output.getvalue(), False
-    except QueryTimeout:
-        if state.on_timeout is not None:
-            state.on_timeout()
-        raise
+    if limited is not None:
+        body, truncated = cut(store.serialize_bytes(limited, "json", dataset or None, base), limit, media_type)
+        written = results_format(media_type).media_type
+    else:
+        output = io.BytesIO()
+        written = store.serialize(text, media_type, output, dataset or None, base)
+        body, truncated = output.getvalue(), False
     response = Response(body, status=200, content_type=content_type(written))
     response.vary.add("Accept")
     if truncated:

@@ -13,9 +13,9 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.bulk import undo_interrupted_loads
-from graph.errors import InputError, NotFound, StoreUnavailable
+from graph.errors import NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
-from graph.sparql_text import syntax_error, with_union_default
+from graph.sparql_text import syntax_error, with_dataset
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import converter
 
@@ -63,15 +63,18 @@ class EmbeddedStore(Store):
         """The underlying pyoxigraph store, for benchmarks and bulk paths that need it."""
         return self._store
 
-    def _run(self, query: str, dataset: Dataset | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _run(
+        self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
             if dataset:
                 return self._store.query(
                     query,
+                    base_iri=base_iri,
                     default_graph=[ox.NamedNode(g) for g in dataset.default],
                     named_graphs=[ox.NamedNode(g) for g in dataset.named] or None,
                 )
-            return self._store.query(query, use_default_graph_as_union=True)
+            return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=True)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
 
@@ -101,24 +104,28 @@ class EmbeddedStore(Store):
         return graph
 
     def _serialize(
-        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+        self,
+        query: str,
+        form: str,
+        media_type: str,
+        output: IO[bytes],
+        dataset: Dataset | None = None,
+        base_iri: str | None = None,
     ) -> None:
-        result = self._run(query, dataset)
+        result = self._run(query, dataset, base_iri)
         if isinstance(result, ox.QueryTriples):
             result.serialize(output, rdf_format(media_type))
         else:
             result.serialize(output, results_format(media_type))
 
-    def update(self, update: str, dataset: Dataset | None = None) -> None:
-        if dataset:
-            raise InputError(
-                "The embedded store takes no using-graph-uri / using-named-graph-uri; write USING <graph> "
-                "in the update, or send it to `bilateral serve`."
-            )
-        if graphs := self.named_graphs():  # pyoxigraph's updates read only the real default graph
-            update = with_union_default(update, graphs)
+    def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
+        if dataset:  # the protocol's using-graph-uri / using-named-graph-uri
+            update = with_dataset(update, list(dataset.default), list(dataset.named))
+        elif graphs := self.named_graphs():  # pyoxigraph's updates read only the real default graph
+            # USING alone would leave the WHERE no named graphs: GRAPH patterns keep them with USING NAMED.
+            update = with_dataset(update, graphs, graphs)
         try:
-            self._store.update(update)
+            self._store.update(update, base_iri=base_iri)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
 

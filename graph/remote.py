@@ -168,7 +168,13 @@ class RemoteStore(Store):
         return Graph().parse(data=body, format="nt")
 
     def _serialize(
-        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+        self,
+        query: str,
+        form: str,
+        media_type: str,
+        output: IO[bytes],
+        dataset: Dataset | None = None,
+        base_iri: str | None = None,  # the server resolves against its own URL
     ) -> None:
         # The raw answer is streamed over a kept-alive connection from a pool shared by the process's
         # threads: on a busy server a new connection per query (as SPARQLWrapper opens), or even requests'
@@ -207,7 +213,7 @@ class RemoteStore(Store):
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
     # -- writes ----------------------------------------------------------------------------------------
-    def update(self, update: str, dataset: Dataset | None = None) -> None:
+    def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
         self._send(self.update_url, update, is_update=True, dataset=dataset).read()
 
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:

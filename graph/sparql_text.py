@@ -126,17 +126,17 @@ DATASET_CLAUSE = re.compile(r"\b(?:WITH|USING)\b", re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
-def with_union_default(update: str, graphs: list[str]) -> str:
-    """The update with `USING <g>` and `USING NAMED <g>` for every named graph added to each DELETE/INSERT …
-    WHERE that names no graphs of its own, so that its WHERE reads the union of the named graphs as its
-    default graph, as a query does, and still sees each graph by name.
+def with_dataset(update: str, default: list[str], named: list[str]) -> str:
+    """The update with `USING <g>` for every graph of `default` and `USING NAMED <g>` for every graph of
+    `named` added to each DELETE/INSERT … WHERE that names no graphs of its own: the protocol's
+    using-graph-uri / using-named-graph-uri, or, with every named graph in both, a WHERE that reads the union
+    of the named graphs as its default graph, as a query does, and still sees each graph by name.
 
-    >>> with_union_default("INSERT { GRAPH <urn:b> { ?s ?p ?o } } WHERE { ?s ?p ?o }", ["urn:a"])
+    >>> with_dataset("INSERT { GRAPH <urn:b> { ?s ?p ?o } } WHERE { ?s ?p ?o }", ["urn:a"], ["urn:a"])
     'INSERT { GRAPH <urn:b> { ?s ?p ?o } } USING <urn:a> USING NAMED <urn:a> WHERE { ?s ?p ?o }'
     """
     blanked = blank_literals(update)
-    # USING alone would leave the WHERE no named graphs: GRAPH patterns keep them with USING NAMED.
-    using = " ".join([*(f"USING <{g}>" for g in graphs), *(f"USING NAMED <{g}>" for g in graphs)])
+    using = " ".join([*(f"USING <{g}>" for g in default), *(f"USING NAMED <{g}>" for g in named)])
     insertions = []
     for start, end in operation_spans(update):
         hidden = blanked[start:end]

@@ -81,16 +81,30 @@ class Store(ABC):
 
     @abstractmethod
     def _serialize(
-        self, query: str, form: str, media_type: str, output: IO[bytes], dataset: Dataset | None = None
+        self,
+        query: str,
+        form: str,
+        media_type: str,
+        output: IO[bytes],
+        dataset: Dataset | None = None,
+        base_iri: str | None = None,
     ) -> None:
         """Run a query of a known form and write its results in the given media type."""
 
-    def serialize(self, query: str, format: str, output: IO[bytes], dataset: Dataset | None = None) -> str:
+    def serialize(
+        self,
+        query: str,
+        format: str,
+        output: IO[bytes],
+        dataset: Dataset | None = None,
+        base_iri: str | None = None,
+    ) -> str:
         """Run any query and write its results to `output` in `format`; return the media type written.
 
         `format` is a short name (json, xml, csv, tsv for SELECT/ASK; turtle, ntriples, nquads, trig,
         jsonld, rdfxml for CONSTRUCT/DESCRIBE) or a media type. The engine serializes the results itself.
-        A `dataset` replaces the query's own FROM and FROM NAMED, and the union default graph.
+        A `dataset` replaces the query's own FROM and FROM NAMED, and the union default graph. Relative IRIs
+        resolve against `base_iri` (an endpoint's URL) where the store decides it; a server uses its own.
         """
         form = query_form(query)
         graph_result = form in ("CONSTRUCT", "DESCRIBE")
@@ -100,19 +114,22 @@ class Store(ABC):
                 wanted = "json, xml"
             raise UnsupportedFormat(f"A {form} query cannot be written as {format!r}; use one of {wanted}.")
         media_type = (rdf_format(format) if graph_result else results_format(format)).media_type
-        self._serialize(query, form, media_type, output, dataset)
+        self._serialize(query, form, media_type, output, dataset, base_iri)
         return media_type
 
-    def serialize_bytes(self, query: str, format: str, dataset: Dataset | None = None) -> bytes:
+    def serialize_bytes(
+        self, query: str, format: str, dataset: Dataset | None = None, base_iri: str | None = None
+    ) -> bytes:
         """`serialize` into bytes, for small results."""
         buffer = io.BytesIO()
-        self.serialize(query, format, buffer, dataset)
+        self.serialize(query, format, buffer, dataset, base_iri)
         return buffer.getvalue()
 
     # -- writes ----------------------------------------------------------------------------------------
     @abstractmethod
-    def update(self, update: str, dataset: Dataset | None = None) -> None:
-        """Run a SPARQL 1.1 Update request in one transaction; `dataset` is the protocol's USING graphs."""
+    def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update request in one transaction; `dataset` is the protocol's USING graphs;
+        relative IRIs resolve against `base_iri` where the store decides it (a server uses its own)."""
 
     @abstractmethod
     def load(self, data: RdfInput, format: RdfFormat, graph: str | None = None) -> None:

@@ -13,12 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api.serve import free_port, oxigraph_command
 from graph.embedded import EmbeddedStore
-from graph.errors import StoreUnavailable
 from graph.loading import init_store
 from graph.remote import RemoteStore
 from graph.store import Store
+from tests.processes import free_port, oxigraph_command
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -35,10 +34,10 @@ sys.addaudithook(_refuse_network)
 
 
 def oxigraph_binary() -> str:
-    try:
-        return oxigraph_command()
-    except StoreUnavailable:
+    found = oxigraph_command()
+    if found is None:
         pytest.fail("`oxigraph` (PyPI package oxigraph) is not installed; pip install '.[test]'")
+    return found
 
 
 class OxigraphServer:

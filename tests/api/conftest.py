@@ -1,5 +1,5 @@
 """Servers for the HTTP tests: a real `bilateral serve` process on a free loopback port, backed by its own
-store folder (the managed Oxigraph child) or by a separate `oxigraph serve` given as --endpoint."""
+store folder (held by its one worker process) or by a separate `oxigraph serve` given as --endpoint."""
 
 from __future__ import annotations
 

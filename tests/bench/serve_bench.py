@@ -28,9 +28,9 @@ from pathlib import Path
 
 import requests
 
-from api.serve import free_port
 from tests.bench.run import PREFIXES, QUERIES, tool
 from tests.bench.synthetic import write
+from tests.processes import free_port
 
 RUNS = 3
 """Each load is driven this many times per server; the run with the median throughput is reported."""

@@ -9,8 +9,9 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
+from graph.embedded import EmbeddedStore
 from graph.errors import NotFound, QuerySyntaxError, UnsupportedFormat
-from graph.store import Store
+from graph.store import Dataset, Store
 
 G1 = "http://example.org/g1"
 G2 = "http://example.org/g2"
@@ -157,3 +158,27 @@ def test_an_update_reads_the_union_default_graph_like_a_query(store: Store) -> N
     assert store.count("urn:x:g2") == 1
     store.update("PREFIX x: <urn:x:> DELETE { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s x:p ?o . ?s ?p ?o }")
     assert store.count("urn:x:g2") == 0 and store.count("urn:x:g1") == 1
+
+
+def test_an_update_reads_the_protocol_dataset_when_one_is_given(store: Store) -> None:
+    store.update(
+        "INSERT DATA { GRAPH <urn:x:g1> { <urn:x:a> <urn:x:p> 1 } GRAPH <urn:x:g2> { <urn:x:b> <urn:x:p> 2 } }"
+    )
+    copy = "INSERT { GRAPH <urn:x:out> { ?s ?p ?o } } WHERE { ?s ?p ?o }"
+    store.update(copy, Dataset(default=("urn:x:g2",), named=()))
+    copied = store.select("SELECT ?s WHERE { GRAPH <urn:x:out> { ?s ?p ?o } }").rows
+    assert [str(row[0]) for row in copied] == ["urn:x:b"], "only the using-graph-uri graph was read"
+    named = "INSERT { GRAPH <urn:x:names> { ?g <urn:x:holds> ?s } } WHERE { GRAPH ?g { ?s ?p ?o } }"
+    store.update(named, Dataset(default=(), named=("urn:x:g1",)))
+    assert store.ask("ASK { GRAPH <urn:x:names> { <urn:x:g1> <urn:x:holds> <urn:x:a> } }")
+    assert store.count("urn:x:names") == 1, "only the using-named-graph-uri graph was visible by name"
+
+
+def test_relative_iris_resolve_against_the_given_base(store: Store) -> None:
+    base = "http://example.org/sparql"
+    store.update("INSERT DATA { GRAPH <urn:x:g> { <s> <urn:x:p> <o> } }", base_iri=base)
+    answer = json.loads(store.serialize_bytes("SELECT ?s WHERE { ?s <urn:x:p> <o> }", "json", base_iri=base))
+    rows = answer["results"]["bindings"]
+    assert len(rows) == 1 and rows[0]["s"]["type"] == "uri"
+    if isinstance(store, EmbeddedStore):  # a server resolves against its own URL instead
+        assert rows[0]["s"]["value"] == "http://example.org/s"

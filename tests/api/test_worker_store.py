@@ -1,0 +1,100 @@
+"""The store of a `bilateral serve` worker: engine calls watched against the request's time limit, a
+runaway's client answered on its socket, and a store folder opened as soon as the process that held it
+lets it go."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from api.worker_store import TimedStore, Watchdog, answer_on_socket, open_when_free
+from graph.embedded import EmbeddedStore
+from graph.errors import QueryTimeout
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+"""A three-way cross product: over 250 triples, 15 million rows to count, a second or more."""
+
+
+@pytest.fixture
+def embedded() -> EmbeddedStore:
+    store = EmbeddedStore()
+    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
+    triples = "".join(f'<urn:x:s{i}> <urn:x:p> "{i}"^^{integer} .\n' for i in range(250)).encode()
+    store.load(triples, ox.RdfFormat.N_TRIPLES, graph="urn:x:g")
+    return store
+
+
+def test_a_call_within_the_limit_answers_as_the_store_does(embedded: EmbeddedStore) -> None:
+    overruns: list[tuple[str, bool]] = []
+    timed = TimedStore(embedded, Watchdog(), 5, lambda detail, write: overruns.append((detail, write)))
+    assert timed.count("urn:x:g") == 250 and timed.named_graphs() == ["urn:x:g"]
+    timed.update("INSERT DATA { GRAPH <urn:x:h> { <urn:x:a> <urn:x:p> <rel> } }", base_iri="http://h/sparql")
+    assert embedded.ask("ASK { GRAPH <urn:x:h> { <urn:x:a> <urn:x:p> <http://h/rel> } }")
+    time.sleep(0.2)
+    assert overruns == []
+
+
+def test_a_call_past_the_limit_is_reported_at_its_deadline(embedded: EmbeddedStore) -> None:
+    overruns: list[tuple[float, bool]] = []
+    watchdog = Watchdog()
+    timed = TimedStore(embedded, watchdog, 0.1, lambda detail, write: overruns.append((time.monotonic(), write)))
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match=r"query did not finish within 0\.1 s"):
+        timed.select(SLOW)  # runs to its end here: in the server the worker exits meanwhile
+    assert len(overruns) == 1 and overruns[0][0] - started < 0.5, "reported at the deadline, not at the end"
+    assert overruns[0][1] is False, "a query: the worker may let other requests finish"
+    writes = TimedStore(embedded, watchdog, 0.1, lambda detail, write: overruns.append((time.monotonic(), write)))
+    with pytest.raises(QueryTimeout, match="update did not finish"):
+        writes.update("INSERT { GRAPH <urn:x:big> { ?a <urn:x:q> ?d } } WHERE { ?a ?b ?c . ?d ?e ?f }")
+    assert overruns[1][1] is True, "a write: the worker must stop before it lands"
+
+
+def test_the_client_of_a_runaway_call_gets_a_504_problem_and_the_connection_closes() -> None:
+    ours, theirs = socket.socketpair()
+    answer_on_socket(ours, "The query did not finish within 2 s and was stopped.", "/sparql")
+    message = theirs.makefile("rb").read()
+    head, body = message.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 504 ") and b"Content-Type: application/problem+json" in head
+    assert f"Content-Length: {len(body)}".encode() in head and b"Connection: close" in head
+    problem = json.loads(body)
+    assert problem["status"] == 504 and problem["instance"] == "/sparql" and "within 2 s" in problem["detail"]
+    answer_on_socket(ours, "again", None)  # a client that has gone is no error
+    ours.close()
+    theirs.close()
+
+
+def test_a_folder_held_by_another_store_is_opened_once_it_is_let_go(tmp_path: Path) -> None:
+    holder = EmbeddedStore(tmp_path / "store")
+    opened: list[EmbeddedStore] = []
+    waiter = threading.Thread(target=lambda: opened.append(open_when_free(tmp_path / "store")))
+    waiter.start()
+    time.sleep(0.5)
+    assert opened == [], "it waits while the folder is held"
+    holder.close()
+    waiter.join(timeout=10)
+    assert len(opened) == 1 and opened[0].count() == 0
+    opened[0].close()
+
+
+def test_serving_a_folder_another_process_holds_is_refused_with_the_reason(tmp_path: Path) -> None:
+    holder = EmbeddedStore(tmp_path / "store")
+    try:
+        served = subprocess.run(
+            [str(Path(sys.executable).parent / "bilateral"), "serve", "--store", str(tmp_path / "store")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        holder.close()
+    assert served.returncode != 0
+    assert "open in another process" in served.stderr and str(tmp_path / "store") in served.stderr
+    assert "Traceback" not in served.stderr
