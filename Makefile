@@ -14,6 +14,7 @@ lint:
 
 bench:
 	python -m tests.bench.run
+	python -m tests.bench.serve_bench
 
 docs:
 	python -m pip install -q -e ".[docs]"

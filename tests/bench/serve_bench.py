@@ -1,13 +1,14 @@
 """The server benchmark: `bilateral serve` against `oxigraph serve` on copies of the same store, driven with the
 same bounded load on 127.0.0.1 (a fixed number of requests per query, a fixed number of concurrent clients).
 
-Prints, per size and query, throughput and median / p95 latency of both servers and their ratios (the
-median of three runs: on a small machine one run is noisy). Goals:
-at least 0.67x Oxigraph's throughput on the point query, at most 1.2x its latency on the join and the
-aggregation.
+Prints, per size and query, throughput and median / p95 latency of both servers and their ratios, and the
+CPU time each server's processes spent per request. Both servers stay up and their runs alternate (three
+each, the median reported), so that a machine that slows down meanwhile slows both alike; CPU per request
+is the steadiest figure on a busy machine. Goals: at least 0.67x Oxigraph's throughput on the point query,
+at most 1.2x its latency on the join and the aggregation.
 
     python -m tests.bench.serve_bench                      # 100k and 1M triples
-    python -m tests.bench.serve_bench --sizes 20000 --requests 50
+    python -m tests.bench.serve_bench --sizes 20000 --scale 0.2
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class Figures:
     throughput: float
     median_ms: float
     p95_ms: float
+    cpu_ms: float = 0.0
+    """CPU time of the server's processes per request."""
 
 
 def drive(url: str, query: str, total: int, clients: int) -> Figures:
@@ -97,15 +100,35 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and all its descendants (Linux /proc)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    except (FileNotFoundError, ProcessLookupError):
+        pass  # a process that ended meanwhile
+    return total
+
+
 @contextmanager
-def running(command: list[str], url: str) -> Iterator[str]:
+def running(command: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(url, process)
-        yield url
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def measured(process: subprocess.Popen[bytes], url: str, query: str, total: int, clients: int) -> Figures:
+    before = cpu_seconds(process.pid)
+    figures = drive(url, query, total, clients)
+    spent = cpu_seconds(process.pid) - before
+    return Figures(figures.throughput, figures.median_ms, figures.p95_ms, spent * 1e3 / total)
 
 
 def build_store(size: int, folder: Path) -> Path:
@@ -145,30 +168,35 @@ def bench_size(size: int, folder: Path, scale: float, out: Callable[[str], None]
         "--union-default-graph",
     ]
     results: dict[tuple[str, int, int], dict[str, Figures]] = {}
-    for name, command, url in (
-        ("oxigraph serve", theirs, f"http://127.0.0.1:{theirs_port}/query"),
-        ("bilateral serve", ours, f"http://127.0.0.1:{ours_port}/sparql"),
-    ):
-        with running(command, url):
-            for query, total, clients in LOAD:
-                text = PREFIXES + QUERIES[query]
-                drive(url, text, max(2, total // 10), clients)  # warm-up
-                runs = [drive(url, text, max(4, int(total * scale)), clients) for _ in range(RUNS)]
-                key = (query, max(4, int(total * scale)), clients)
-                results.setdefault(key, {})[name] = sorted(runs, key=lambda f: f.throughput)[RUNS // 2]
+    theirs_url, ours_url = f"http://127.0.0.1:{theirs_port}/query", f"http://127.0.0.1:{ours_port}/sparql"
+    with running(theirs, theirs_url) as oxigraph, running(ours, ours_url) as bilateral:
+        servers = (("oxigraph serve", oxigraph, theirs_url), ("bilateral serve", bilateral, ours_url))
+        for query, total, clients in LOAD:
+            text = PREFIXES + QUERIES[query]
+            count = max(4, int(total * scale))
+            runs: dict[str, list[Figures]] = {}
+            for _name, _process, url in servers:
+                drive(url, text, max(2, count // 10), clients)  # warm-up
+            for _ in range(RUNS):
+                for name, process, url in servers:
+                    runs.setdefault(name, []).append(measured(process, url, text, count, clients))
+            results[(query, count, clients)] = {
+                name: sorted(figures, key=lambda f: f.throughput)[RUNS // 2] for name, figures in runs.items()
+            }
     out(f"\n## {size:,} triples\n")
     out(
         "| query | requests x clients | oxigraph req/s | bilateral req/s | throughput ratio "
-        "| oxigraph median / p95 ms | bilateral median / p95 ms | latency ratio (median) |"
+        "| oxigraph median / p95 ms | bilateral median / p95 ms | latency ratio (median) "
+        "| server CPU ms/request: oxigraph / bilateral |"
     )
-    out("|---|---|---:|---:|---:|---:|---:|---:|")
+    out("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for (query, total, clients), by_server in results.items():
         base, ours_figures = by_server["oxigraph serve"], by_server["bilateral serve"]
         out(
             f"| {query} | {total} x {clients} | {base.throughput:.1f} "
             f"| {ours_figures.throughput:.1f} | {ours_figures.throughput / base.throughput:.2f}x "
             f"| {base.median_ms:.1f} / {base.p95_ms:.1f} | {ours_figures.median_ms:.1f} / {ours_figures.p95_ms:.1f} "
-            f"| {ours_figures.median_ms / base.median_ms:.2f}x |"
+            f"| {ours_figures.median_ms / base.median_ms:.2f}x | {base.cpu_ms:.2f} / {ours_figures.cpu_ms:.2f} |"
         )
 
 
