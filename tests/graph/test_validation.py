@@ -120,3 +120,16 @@ def test_shapes_the_compiler_does_not_cover_fall_back_to_pyshacl(initialized: St
         ("sh:EqualsConstraintComponent", '"1"^^xsd:integer'),
         ("sh:EqualsConstraintComponent", '"2"^^xsd:integer'),
     ]
+
+
+def test_the_shipped_shapes_and_ontology_read_by_oxigraph_are_what_rdflib_reads() -> None:
+    from rdflib.compare import isomorphic
+
+    from graph.resources import ontology_dir, shapes_dir, turtle_files
+    from graph.validation import default_ontology, default_shapes
+
+    for folder, ours in ((shapes_dir(), default_shapes()), (ontology_dir(), default_ontology())):
+        reference = Graph()
+        for path in turtle_files(folder):
+            reference.parse(path, format="turtle")
+        assert len(ours) == len(reference) > 400 and isomorphic(ours, reference), folder.name
