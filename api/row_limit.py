@@ -56,16 +56,33 @@ def limited_query(query: str, limit: int) -> str | None:
     return query[:start] + str(limit + 1) + query[stop:]
 
 
+_ROW_BOUNDARY = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+"""Between two rows of SPARQL JSON bindings: `}`, a comma, `{`. Inside a row a comma is followed by a
+variable's name (`"`), so the count of these is at least the number of rows less one."""
+
+
+def more_rows_than(results_json: bytes, limit: int) -> bool:
+    """Whether SPARQL JSON results hold more than `limit` rows, without parsing them when a cheap bound
+    settles it.
+
+    >>> body = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"literal","value":"1"}}, {}]}}'
+    >>> more_rows_than(body, 1), more_rows_than(body, 2)
+    (True, False)
+    """
+    if len(results_json) < 2 * (limit + 1):  # each row takes at least two bytes ("{}")
+        return False
+    if len(_ROW_BOUNDARY.findall(results_json)) < limit:  # at most limit rows
+        return False
+    return len(json.loads(results_json)["results"]["bindings"]) > limit
+
+
 def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
     """SPARQL JSON results cut to `limit` rows and written as `media_type`; whether anything was cut."""
     target = results_format(media_type)
-    if target == ox.QueryResultsFormat.JSON and len(results_json) < 2 * (limit + 1):
-        return results_json, False  # each row takes at least two bytes ("{}"): too short to hold limit + 1
-    document = json.loads(results_json)
-    bindings = document["results"]["bindings"]
-    truncated = len(bindings) > limit
+    truncated = more_rows_than(results_json, limit)
     if truncated:
-        document["results"]["bindings"] = bindings[:limit]
+        document = json.loads(results_json)
+        document["results"]["bindings"] = document["results"]["bindings"][:limit]
         results_json = json.dumps(document).encode("utf-8")
     if target == ox.QueryResultsFormat.JSON:
         return results_json, truncated

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.pages import EXAMPLES
-from api.row_limit import cut
+from api.row_limit import cut, more_rows_than
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
 from graph.loading import init_store
@@ -236,6 +236,14 @@ def test_the_row_limit_counts_even_the_smallest_rows() -> None:
     cut_body, truncated = cut(body, 5, "application/sparql-results+json")
     assert truncated and len(json.loads(cut_body)["results"]["bindings"]) == 5
     assert cut(body, 6, "application/sparql-results+json") == (body, False)
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["compact", "pretty-printed"])
+def test_the_row_count_is_exact_however_the_json_is_written(indent: int | None) -> None:
+    row = {"s": {"type": "literal", "value": "a},{b} , {c"}}  # a value that looks like row boundaries
+    for rows, limit in ((4, 4), (5, 4), (40, 40), (41, 40), (3, 40)):
+        body = json.dumps({"head": {"vars": ["s"]}, "results": {"bindings": [row] * rows}}, indent=indent).encode()
+        assert more_rows_than(body, limit) is (rows > limit), (rows, limit)
 
 
 def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
