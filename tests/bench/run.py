@@ -88,14 +88,16 @@ def tool(name: str) -> str:
     return found
 
 
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    action()  # warm-up
-    times = []
+def paired_medians(first: Callable[[], object], second: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """The median times of two actions run in turn, so that a machine that slows down meanwhile slows both."""
+    first(), second()  # warm-up
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for action, spent in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            action()
+            spent.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def direct_rows(store: ox.Store, query: str) -> int:
@@ -155,11 +157,15 @@ def query_row(store: EmbeddedStore, name: str, query: str, repeat: int) -> str:
     direct = store.oxigraph
     construct = query_form(query) == "CONSTRUCT"
     rows = len(store.construct(query)) if construct else len(store.select(query))
-    through = median_seconds(lambda: store.construct(query) if construct else store.select(query), repeat)
-    plain = median_seconds(lambda: direct_rows(direct, query), repeat)
+    through, plain = paired_medians(
+        lambda: store.construct(query) if construct else store.select(query),
+        lambda: direct_rows(direct, query),
+        repeat,
+    )
     fmt = "nt" if construct else "json"
-    through_json = median_seconds(lambda: store.serialize_bytes(query, fmt), repeat)
-    plain_json = median_seconds(lambda: direct_json(direct, query), repeat)
+    through_json, plain_json = paired_medians(
+        lambda: store.serialize_bytes(query, fmt), lambda: direct_json(direct, query), repeat
+    )
     return (
         f"| {name} | {rows} | {through * 1e3:.1f} | {plain * 1e3:.1f} | {through / plain:.2f}x "
         f"| {through_json * 1e3:.1f} | {plain_json * 1e3:.1f} | {through_json / plain_json:.2f}x |"
