@@ -41,6 +41,14 @@ def _load_folder(folder: Path) -> Graph:
     return graph
 
 
+def _copy(graph: Graph) -> Graph:
+    copied = Graph()
+    copied.addN((s, p, o, copied) for s, p, o in graph)
+    for prefix, namespace in graph.namespaces():
+        copied.bind(prefix, namespace, override=False)
+    return copied
+
+
 @lru_cache(maxsize=1)
 def default_shapes() -> Graph:
     """The shapes shipped in `shapes/`, parsed once per process."""
@@ -110,9 +118,12 @@ class Validator:
         if context is not None:
             for triple in context:
                 combined.add(triple)
+        # With inference pySHACL adds RDFS axioms to the shapes it is given: it gets a copy, so the
+        # shapes shared by every Validator of the process stay as shipped.
+        shapes = self.shapes if self.inference == "none" else _copy(self.shapes)
         _conforms, report_graph, _report_text = pyshacl_validate(
             combined,
-            shacl_graph=self.shapes,
+            shacl_graph=shapes,
             ont_graph=self.ontology,
             inference=self.inference,
             advanced=True,

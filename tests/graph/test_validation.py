@@ -126,10 +126,20 @@ def test_the_shipped_shapes_and_ontology_read_by_oxigraph_are_what_rdflib_reads(
     from rdflib.compare import isomorphic
 
     from graph.resources import ontology_dir, shapes_dir, turtle_files
-    from graph.validation import default_ontology, default_shapes
+    from graph.validation import _load_folder
 
-    for folder, ours in ((shapes_dir(), default_shapes()), (ontology_dir(), default_ontology())):
+    for folder in (shapes_dir(), ontology_dir()):
+        ours = _load_folder(folder)
         reference = Graph()
         for path in turtle_files(folder):
             reference.parse(path, format="turtle")
         assert len(ours) == len(reference) > 400 and isomorphic(ours, reference), folder.name
+
+
+def test_validating_with_inference_leaves_the_shared_shapes_as_shipped(seeded: Store) -> None:
+    from graph.validation import default_ontology, default_shapes
+
+    shapes, ontology = set(default_shapes()), set(default_ontology())
+    report = Validator(inference="rdfs").validate_store(seeded)
+    assert report.conforms
+    assert set(default_shapes()) == shapes and set(default_ontology()) == ontology
