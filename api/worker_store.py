@@ -59,6 +59,9 @@ class Call:
     deadline: float
     on_overrun: Callable[[], None]
     overran: bool = field(default=False)
+    handled: threading.Event = field(default_factory=threading.Event)
+    """Set once `on_overrun` has run: the request's thread, if the call ever returns, waits for it so that
+    it never writes on a socket the watchdog is answering on."""
 
 
 class Watchdog:
@@ -98,7 +101,10 @@ class Watchdog:
                     self._changed.wait(None if self._wakes_at is None else self._wakes_at - now)
                     self._wakes_at = None
             for call in late:
-                call.on_overrun()
+                try:
+                    call.on_overrun()
+                finally:
+                    call.handled.set()
 
 
 class TimedStore(Store):
@@ -126,6 +132,7 @@ class TimedStore(Store):
         with self._watchdog.bounded(self.timeout, lambda: self._on_overrun(detail, write)) as running:
             result = call(*args)
         if running.overran:
+            running.handled.wait(timeout=5)
             raise QueryTimeout(detail)
         return result
 
