@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.api.conftest import BilateralServer
+from tests.api.conftest import TOKEN, BilateralServer
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,21 @@ def _wait_until_answering(server: BilateralServer) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("the engine did not come back")
+
+
+def test_an_update_past_the_limit_answers_504_and_stores_nothing(strict_server: BilateralServer) -> None:
+    _wait_until_answering(strict_server)
+    slow = "INSERT { GRAPH <urn:x:slow> { ?a <urn:x:p> ?d } } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    response = requests.post(
+        f"{strict_server.url}/sparql",
+        data=slow,
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+    )
+    assert response.status_code == 504 and response.headers["Content-Type"] == "application/problem+json"
+    assert "within 2 s" in response.json()["detail"]
+    _wait_until_answering(strict_server)
+    stored = requests.get(
+        f"{strict_server.url}/sparql", params={"query": "ASK { GRAPH <urn:x:slow> { ?s ?p ?o } }"}, timeout=30
+    )
+    assert stored.json()["boolean"] is False
