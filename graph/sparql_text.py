@@ -126,6 +126,16 @@ DATASET_CLAUSE = re.compile(r"\b(?:WITH|USING)\b", re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
+def has_where(update: str) -> bool:
+    """Whether an update has a WHERE clause anywhere (outside literals and comments): only those read
+    the dataset, so only those need `with_dataset`.
+
+    >>> has_where("INSERT DATA { <urn:a> <urn:b> 'WHERE { }' }"), has_where("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    (False, True)
+    """
+    return _WHERE.search(blank_literals(update)) is not None
+
+
 def with_dataset(update: str, default: list[str], named: list[str]) -> str:
     """The update with `USING <g>` for every graph of `default` and `USING NAMED <g>` for every graph of
     `named` added to each DELETE/INSERT … WHERE that names no graphs of its own: the protocol's
