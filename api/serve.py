@@ -12,6 +12,7 @@ and its own limits apply.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -81,6 +82,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:  # in the worker, after the fork
+        # The app's own messages (a retiring worker, a store error, a bug's traceback) in gunicorn's format.
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=logging.INFO,
+            format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+            datefmt="%Y-%m-%d %H:%M:%S %z",
+        )
         access_log = AccessLog(sys.stdout)
         if isinstance(self.place, Path):
             stores = worker_store_factory(self.place, self.grace_s, access_log.in_flight)
