@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import request
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from api.problems import Problem
 
@@ -55,22 +58,30 @@ def choose(options: dict[str, str]) -> str:
             f"format={named!r} is not available here; use one of {', '.join(options)}.",
             available=list(options.values()),
         )
-    # Parameters other than q (such as charset=utf-8) do not decide between the types offered here.
-    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in request.accept_mimetypes])
-    if not accept or not request.headers.get("Accept"):
-        return next(iter(options.values()))
-    candidates = list(options.values())
-    candidates += [alias for alias, target in ALIASES.items() if target in candidates]
-    best = accept.best_match(candidates)
+    header = request.headers.get("Accept", "")
+    best = _preferred(header, tuple(options.values()))
     if best is None:
         raise Problem(
             406,
             "Not acceptable",
-            f"None of the types in Accept ({request.headers.get('Accept')}) is available for this answer; "
+            f"None of the types in Accept ({header}) is available for this answer; "
             f"ask for one of {', '.join(options.values())}, or pass format= with one of {', '.join(options)}.",
             available=list(options.values()),
         )
-    return ALIASES.get(best, best)
+    return best
+
+
+@lru_cache(maxsize=256)
+def _preferred(header: str, offered: tuple[str, ...]) -> str | None:
+    """The offered media type an Accept header prefers (aliases resolved), the first offered when the header
+    is empty, None when it accepts none of them. Kept per header: a client sends the same one every time."""
+    # Parameters other than q (such as charset=utf-8) do not decide between the types offered here.
+    accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in parse_accept_header(header, MIMEAccept)])
+    if not accept:
+        return offered[0]
+    candidates = [*offered, *(alias for alias, target in ALIASES.items() if target in offered)]
+    best = accept.best_match(candidates)
+    return None if best is None else ALIASES.get(best, best)
 
 
 def content_type(media_type: str) -> str:

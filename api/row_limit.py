@@ -19,6 +19,7 @@ from graph.sparql_text import blank_literals
 
 TRUNCATED = "X-Bilateral-Truncated"
 _LIMIT = re.compile(r"\bLIMIT\s+(\d+)", re.IGNORECASE)
+_BRACE = re.compile(r"[{}]")
 _TRAILING_VALUES = re.compile(r"\bVALUES\s*(\?\w+|\$\w+|\([^)]*\))\s*$", re.IGNORECASE)
 
 
@@ -35,15 +36,15 @@ def limited_query(query: str, limit: int) -> str | None:
     """
     blanked = blank_literals(query)
     depth, start_of_last, end_of_body = 0, -1, -1
-    for position, char in enumerate(blanked):
-        if char == "{":
+    for brace in _BRACE.finditer(blanked):
+        if brace.group() == "{":
             if depth == 0:
-                start_of_last = position
+                start_of_last = brace.start()
             depth += 1
-        elif char == "}":
+        else:
             depth -= 1
             if depth == 0:
-                end_of_body = position
+                end_of_body = brace.start()
     if end_of_body < 0 or _TRAILING_VALUES.search(blanked[:start_of_last]):
         return None
     tail = blanked[end_of_body + 1 :]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from graph.errors import QuerySyntaxError, RefusedInput
 
@@ -22,12 +23,13 @@ _LEXEMES = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _FORM = re.compile(r"(?<![\w?$:-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:-])", re.IGNORECASE)
-_SERVICE = re.compile(r"(?<![\w?$:-])SERVICE(?![\w:-])", re.IGNORECASE)
-_LOAD = re.compile(r"(?<![\w?$:-])LOAD(?![\w:-])", re.IGNORECASE)
+_NETWORK = re.compile(r"(?<![\w?$:-])(SERVICE|LOAD)(?![\w:-])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
 def blank_literals(text: str) -> str:
-    """The text with comments, strings and IRIs replaced by spaces of the same length (offsets kept)."""
+    """The text with comments, strings and IRIs replaced by spaces of the same length (offsets kept).
+    Kept for the last few texts: a request asks for its form, its network reach and its row limit."""
     return _LEXEMES.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -76,12 +78,10 @@ def network_targets(text: str) -> list[tuple[str, str | None]]:
     >>> network_targets("SELECT * { SERVICE SILENT <http://x/sparql> { ?s ?p ?o } SERVICE ?e {} }")
     [('SERVICE', 'http://x/sparql'), ('SERVICE', None)]
     """
-    blanked = blank_literals(text)
     found: list[tuple[str, str | None]] = []
-    for keyword, pattern in (("SERVICE", _SERVICE), ("LOAD", _LOAD)):
-        for match in pattern.finditer(blanked):
-            iri = _TARGET.match(text, match.end())
-            found.append((keyword, iri.group(1) if iri else None))
+    for match in _NETWORK.finditer(blank_literals(text)):
+        iri = _TARGET.match(text, match.end())
+        found.append((match.group(1).upper(), iri.group(1) if iri else None))
     return found
 
 
