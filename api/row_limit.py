@@ -62,29 +62,30 @@ _ROW_BOUNDARY = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
 variable's name (`"`), so the count of these is at least the number of rows less one."""
 
 
-def more_rows_than(results_json: bytes, limit: int) -> bool:
-    """Whether SPARQL JSON results hold more than `limit` rows, without parsing them when a cheap bound
-    settles it.
+def may_hold_more_than(results_json: bytes, limit: int) -> bool:
+    """False when SPARQL JSON results surely hold at most `limit` rows, found without parsing them: too few
+    bytes, or too few row boundaries. True means only that a parse must tell.
 
     >>> body = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"literal","value":"1"}}, {}]}}'
-    >>> more_rows_than(body, 1), more_rows_than(body, 2)
+    >>> may_hold_more_than(body, 1), may_hold_more_than(body, 2)
     (True, False)
     """
     if len(results_json) < 2 * (limit + 1):  # each row takes at least two bytes ("{}")
         return False
-    if len(_ROW_BOUNDARY.findall(results_json)) < limit:  # at most limit rows
-        return False
-    return len(json.loads(results_json)["results"]["bindings"]) > limit
+    return len(_ROW_BOUNDARY.findall(results_json)) >= limit  # fewer boundaries: at most limit rows
 
 
 def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
     """SPARQL JSON results cut to `limit` rows and written as `media_type`; whether anything was cut."""
     target = results_format(media_type)
-    truncated = more_rows_than(results_json, limit)
-    if truncated:
+    truncated = False
+    if may_hold_more_than(results_json, limit):
         document = json.loads(results_json)
-        document["results"]["bindings"] = document["results"]["bindings"][:limit]
-        results_json = json.dumps(document).encode("utf-8")
+        bindings = document["results"]["bindings"]
+        truncated = len(bindings) > limit
+        if truncated:
+            document["results"]["bindings"] = bindings[:limit]
+            results_json = json.dumps(document).encode("utf-8")
     if target == ox.QueryResultsFormat.JSON:
         return results_json, truncated
     solutions = ox.parse_query_results(results_json, ox.QueryResultsFormat.JSON)

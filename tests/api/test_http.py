@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.pages import EXAMPLES
-from api.row_limit import cut, more_rows_than
+from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
 from graph.loading import init_store
@@ -243,7 +243,9 @@ def test_the_row_count_is_exact_however_the_json_is_written(indent: int | None) 
     row = {"s": {"type": "literal", "value": "a},{b} , {c"}}  # a value that looks like row boundaries
     for rows, limit in ((4, 4), (5, 4), (40, 40), (41, 40), (3, 40)):
         body = json.dumps({"head": {"vars": ["s"]}, "results": {"bindings": [row] * rows}}, indent=indent).encode()
-        assert more_rows_than(body, limit) is (rows > limit), (rows, limit)
+        cut_body, truncated = cut(body, limit, "application/sparql-results+json")
+        assert truncated is (rows > limit), (rows, limit)
+        assert len(json.loads(cut_body)["results"]["bindings"]) == min(rows, limit)
 
 
 def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
