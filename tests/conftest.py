@@ -17,7 +17,7 @@ from graph.embedded import EmbeddedStore
 from graph.loading import init_store
 from graph.remote import RemoteStore
 from graph.store import Store
-from tests.processes import free_port, oxigraph_command
+from tests.processes import free_port, installed
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -34,7 +34,7 @@ sys.addaudithook(_refuse_network)
 
 
 def oxigraph_binary() -> str:
-    found = oxigraph_command()
+    found = installed("oxigraph")
     if found is None:
         pytest.fail("`oxigraph` (PyPI package oxigraph) is not installed; pip install '.[test]'")
     return found

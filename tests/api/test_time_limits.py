@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.api.conftest import TOKEN, BilateralServer
+from tests.processes import children, cpu_seconds
 
 
 @pytest.fixture(scope="module")
@@ -23,18 +24,12 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bilatera
 
 def _worker(server: BilateralServer) -> int:
     """The pid of the gunicorn worker that holds the store, once it is up."""
-    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
     for _ in range(100):
-        pids = [int(pid) for pid in children.read_text().split()]
+        pids = children(server.process.pid)
         if len(pids) == 1:
             return pids[0]
         time.sleep(0.1)
-    raise AssertionError(f"expected one worker, found {children.read_text()!r}")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
+    raise AssertionError(f"expected one worker, found {children(server.process.pid)}")
 
 
 def test_a_runaway_query_is_stopped_and_its_cpu_released(strict_server: BilateralServer) -> None:
@@ -52,9 +47,9 @@ def test_a_runaway_query_is_stopped_and_its_cpu_released(strict_server: Bilatera
     assert answer.status_code == 200 and answer.json()["boolean"] is True
     fresh = _worker(strict_server)
     assert fresh != worker
-    before = _cpu_seconds(fresh)
+    before = cpu_seconds(fresh)
     time.sleep(1)
-    assert _cpu_seconds(fresh) - before < 0.3, "the new worker is idle"
+    assert cpu_seconds(fresh) - before < 0.3, "the new worker is idle"
 
 
 def test_a_cheap_query_does_not_wait_behind_an_expensive_one(strict_server: BilateralServer) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from graph.embedded import EmbeddedStore
 from graph.loading import default_graph_for
 from graph.sparql_text import query_form
 from tests.bench.synthetic import write
+from tests.processes import installed
 
 PREFIXES = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -82,8 +82,8 @@ def measure(command: list[str]) -> Run:
 
 
 def tool(name: str) -> str:
-    found = shutil.which(name) or str(Path(sys.executable).parent / name)
-    if not Path(found).exists():
+    found = installed(name)
+    if found is None:
         raise SystemExit(f"`{name}` is not installed; run pip install -e '.[test]' first.")
     return found
 

@@ -31,7 +31,7 @@ import requests
 
 from tests.bench.run import PREFIXES, QUERIES, tool
 from tests.bench.synthetic import write
-from tests.processes import free_port
+from tests.processes import cpu_seconds, free_port
 
 RUNS = 3
 """Each load is driven this many times per server; the run with the median throughput is reported."""
@@ -100,19 +100,6 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and all its descendants (Linux /proc)."""
-    total = 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
-    except (FileNotFoundError, ProcessLookupError):
-        pass  # a process that ended meanwhile
-    return total
-
-
 @contextmanager
 def running(command: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -125,9 +112,9 @@ def running(command: list[str], url: str) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def measured(process: subprocess.Popen[bytes], url: str, query: str, total: int, clients: int) -> Figures:
-    before = cpu_seconds(process.pid)
+    before = cpu_seconds(process.pid, with_descendants=True)
     figures = drive(url, query, total, clients)
-    spent = cpu_seconds(process.pid) - before
+    spent = cpu_seconds(process.pid, with_descendants=True) - before
     return Figures(figures.throughput, figures.median_ms, figures.p95_ms, spent * 1e3 / total)
 
 
