@@ -56,6 +56,26 @@ def _without_graph_wrappers(template: str) -> str:
     return " ".join(pieces)
 
 
+def _as_trig(block: str) -> str:
+    """An INSERT DATA or DELETE DATA block as TriG: each run of triples in `{ }`, where, as in SPARQL, the last
+    needs no dot; each `GRAPH g { }` group as it is."""
+    blanked = blank_literals(block)
+    pieces, cursor = [], 0
+    for match in _GRAPH_OPEN.finditer(blanked):
+        if match.start() < cursor:
+            continue
+        end = group_end(blanked, match.end() - 1)
+        pieces += [_default_graph(block[cursor : match.start()]), block[match.start() : end]]
+        cursor = end
+    pieces.append(_default_graph(block[cursor:]))
+    return "\n".join(piece for piece in pieces if piece)
+
+
+def _default_graph(triples: str) -> str:
+    text = triples.strip().removeprefix(".")  # SPARQL allows a dot after a GRAPH group; TriG does not
+    return f"{{ {text} }}" if text.strip() else ""
+
+
 @dataclass
 class Preview:
     """What an update would write and take away: data blocks (TriG text) and CONSTRUCT queries, each way."""
@@ -89,7 +109,7 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
         for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
             if keyword in clauses:
                 opening = hidden.index("{", clauses[keyword].end() - 1)
-                blocks.append(text[opening + 1 : group_end(hidden, opening) - 1])
+                blocks.append(_as_trig(text[opening + 1 : group_end(hidden, opening) - 1]))
         if "DELETE WHERE" in clauses:
             pattern = _template(text, hidden, clauses["DELETE WHERE"])
             opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)

@@ -56,7 +56,7 @@ def client(store: EmbeddedStore) -> FlaskClient:
     settings = Settings(
         tokens={WRITER: "writer", CURATOR: "curator"}, curators=frozenset({"curator"}), max_body_bytes=200_000
     )
-    return create_app(settings, lambda _t: store).test_client()
+    return create_app(settings, lambda *_: store).test_client()
 
 
 def post(client: FlaskClient, body: str, **params: str):  # type: ignore[no-untyped-def]
@@ -200,6 +200,26 @@ def test_sparql_insert_data_passes_the_same_gate(client: FlaskClient, store: Emb
         headers={"Authorization": f"Bearer {WRITER}"},
     )
     assert accepted.status_code == 204 and store.count() == before + 17
+
+
+def test_data_blocks_are_read_as_sparql_writes_them(client: FlaskClient, store: EmbeddedStore) -> None:
+    """No dot after the last triple, triples beside GRAPH groups, a dot after a group: all valid SPARQL."""
+    before = store.count()
+    update = (
+        "INSERT DATA { <urn:x:a> <urn:x:p> 'one' . <urn:x:a> <urn:x:p> 'two' "
+        "GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } . <urn:x:c> <urn:x:p> 'four' }"
+    )
+    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    assert accepted.status_code == 204, accepted.data
+    assert store.count() == before + 1  # the named graphs' triples; three went to the store's own default graph
+    assert store.ask("ASK { GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } }")
+    removed = client.post(
+        "/sparql",
+        data={"update": update.replace("INSERT", "DELETE")},
+        headers={"Authorization": f"Bearer {WRITER}"},
+    )
+    assert removed.status_code == 204, removed.data
+    assert store.count() == before
 
 
 def test_insert_where_and_graph_copies_are_previewed(client: FlaskClient, store: EmbeddedStore) -> None:
