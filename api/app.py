@@ -11,6 +11,7 @@ from flask_cors import CORS
 
 from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
 from api.context import AppState, StoreFactory
+from api.fast_reads import FastReads
 from api.settings import Settings
 
 READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*|network/.*)$"
@@ -19,7 +20,7 @@ READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*
 def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
     app = Flask("bilateral")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["bilateral"] = AppState(settings, open_store)
+    state = app.extensions["bilateral"] = AppState(settings, open_store)
     problems.install(app)
     for module in (sparql_protocol, graph_store, pages, submissions, exports, network_routes):
         app.register_blueprint(module.blueprint)
@@ -30,4 +31,5 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
         expose_headers=["Location", "X-Bilateral-Truncated"],
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
+    app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

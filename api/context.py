@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from api.settings import Settings
 from graph.store import Store
 from graph.validation import Validator
 
-StoreFactory = Callable[[float], Store]
-"""Opens (or returns) the store, with a query time limit in seconds."""
+StoreFactory = Callable[[float, Mapping[str, Any]], Store]
+"""Opens (or returns) the store for a request: its time limit in seconds, and its WSGI environ."""
 
 
 @dataclass
@@ -21,8 +22,11 @@ class AppState:
     open_store: StoreFactory
     _validator: Validator | None = None
 
-    def store(self, timeout: float | None = None) -> Store:
-        return self.open_store(timeout or self.settings.timeout_s)
+    def store(self, timeout: float | None = None, environ: Mapping[str, Any] | None = None) -> Store:
+        """The store for the current request (Flask's, unless `environ` names another), with its time limit."""
+        if environ is None:
+            environ = request.environ if has_request_context() else {}
+        return self.open_store(timeout or self.settings.timeout_s, environ)
 
     def validator(self) -> Validator:
         """The shipped shapes, compiled once per worker."""

@@ -44,8 +44,12 @@ def offered(form: str) -> dict[str, str]:
 
 
 def choose(options: dict[str, str]) -> str:
-    """The media type to answer with, out of `options` (short name -> media type)."""
-    named = request.values.get("format")
+    """The media type to answer this request with, out of `options` (short name -> media type)."""
+    return choose_from(options, request.values.get("format"), request.headers.get("Accept", ""))
+
+
+def choose_from(options: dict[str, str], named: str | None, header: str) -> str:
+    """The media type to answer with, out of `options`, given a `format` parameter and an Accept header."""
     if named:
         key = named.strip().lower()
         if key in options:
@@ -58,7 +62,6 @@ def choose(options: dict[str, str]) -> str:
             f"format={named!r} is not available here; use one of {', '.join(options)}.",
             available=list(options.values()),
         )
-    header = request.headers.get("Accept", "")
     best = _preferred(header, tuple(options.values()))
     if best is None:
         raise Problem(

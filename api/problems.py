@@ -57,52 +57,51 @@ def problem_message(status: int, reason: str, title: str, detail: str, instance:
     return head.encode("latin-1") + body
 
 
-def problem_response(
-    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
-) -> Response:
-    body = problem_body(status, title, detail, request.path if request else None, **extra)
-    response = Response(body, status=status, mimetype=PROBLEM)
-    for name, value in (headers or {}).items():
+def problem_response(problem: Problem) -> Response:
+    body = problem_body(
+        problem.status, problem.title, problem.detail, request.path if request else None, **problem.extra
+    )
+    response = Response(body, status=problem.status, mimetype=PROBLEM)
+    for name, value in problem.headers.items():
         response.headers[name] = value
     return response
 
 
-def _for_bilateral(error: BilateralError) -> Response:
+def problem_for(error: Exception, method: str, path: str) -> Problem:
+    """The answer to an error raised while serving `method path`: a Problem as raised, the status of each
+    kind of `graph` error, or, for anything else (a bug), a logged 500 that tells nothing of the inside."""
+    if isinstance(error, Problem):
+        return error
     if isinstance(error, ValidationFailed):
-        return problem_response(
+        return Problem(
             422,
             "The data does not conform to the shapes",
             str(error),
             violations=[r.as_dict() for r in error.report.results],
         )
     if isinstance(error, MissingSource):
-        return problem_response(422, "The submission cites no source", str(error))
+        return Problem(422, "The submission cites no source", str(error))
     if isinstance(error, UnsupportedFormat):
-        return problem_response(406, "Not acceptable", str(error))
+        return Problem(406, "Not acceptable", str(error))
     if isinstance(error, InputError):
-        return problem_response(400, "Bad request", str(error))
+        return Problem(400, "Bad request", str(error))
     if isinstance(error, NotFound):
-        return problem_response(404, "Not found", str(error))
+        return Problem(404, "Not found", str(error))
     if isinstance(error, QueryTimeout):
-        return problem_response(504, "The query ran out of time", str(error))
+        return Problem(504, "The query ran out of time", str(error))
     if isinstance(error, StoreUnavailable):
-        return problem_response(503, "The store is unavailable", str(error), {"Retry-After": "1"})
+        return Problem(503, "The store is unavailable", str(error), {"Retry-After": "1"})
     if isinstance(error, StoreError):
-        log.error("store error on %s %s: %s", request.method, request.path, error)
-        return problem_response(502, "The store failed", "The store could not answer; the error is logged.")
-    return problem_response(400, "Bad request", str(error))
+        log.error("store error on %s %s: %s", method, path, error)
+        return Problem(502, "The store failed", "The store could not answer; the error is logged.")
+    if isinstance(error, BilateralError):
+        return Problem(400, "Bad request", str(error))
+    log.error("unhandled error on %s %s", method, path, exc_info=error)
+    return Problem(500, "Internal server error", "An unexpected error occurred; it has been logged.")
 
 
 def install(app: Flask) -> None:
     """Register the mapping on `app`."""
-
-    @app.errorhandler(Problem)
-    def _problem(error: Problem) -> Response:
-        return problem_response(error.status, error.title, error.detail, error.headers, **error.extra)
-
-    @app.errorhandler(BilateralError)
-    def _bilateral(error: BilateralError) -> Response:
-        return _for_bilateral(error)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
@@ -112,9 +111,8 @@ def install(app: Flask) -> None:
         detail = error.description or error.name
         if status == 413:
             detail = "The request body is larger than this server accepts (BILATERAL_MAX_BODY_MB)."
-        return problem_response(status, error.name, detail, headers)
+        return problem_response(Problem(status, error.name, detail, headers))
 
     @app.errorhandler(Exception)
-    def _bug(error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "Internal server error", "An unexpected error occurred; it has been logged.")
+    def _any(error: Exception) -> Response:
+        return problem_response(problem_for(error, request.method, request.path))

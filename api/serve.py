@@ -16,6 +16,7 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def remote_factory(endpoint: str) -> StoreFactory:
     """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session."""
     local = threading.local()
 
-    def open_remote(timeout: float) -> Store:
+    def open_remote(timeout: float, _environ: Mapping[str, Any]) -> Store:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False  # no proxy lookup per request

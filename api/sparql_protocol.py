@@ -4,7 +4,6 @@ Service Description for a GET without a query."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
@@ -14,13 +13,12 @@ from rdflib.namespace import RDF
 from api.auth import require_writer
 from api.context import app_state
 from api.negotiation import RDF as RDF_TYPES
-from api.negotiation import choose, content_type, offered
+from api.negotiation import choose, content_type
 from api.problems import Problem
-from api.row_limit import TRUNCATED, cut, limited_query
+from api.query_answers import QueryRequest, answer_query, check_reach, requested_timeout
 from api.update_gate import check_update
-from graph.formats import results_format
-from graph.sparql_text import DATASET_CLAUSE, blank_literals, query_form, refuse_network
-from graph.store import Dataset, Store
+from graph.sparql_text import DATASET_CLAUSE, blank_literals
+from graph.store import Dataset
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -79,33 +77,15 @@ def _dataset(values: Callable[[str], list[str]], op: str) -> Dataset:
     return Dataset(tuple(values("default-graph-uri")), tuple(values("named-graph-uri")))
 
 
-def check_reach(store: Store, text: str, dataset: Dataset) -> None:
-    """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
-    settings = app_state().settings
-    refuse_network(text, settings.allowed_outside)
-    if dataset:
-        outside = [
-            g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)
-        ]
-        if outside:
-            raise Problem(
-                400,
-                "Bad request",
-                f"The dataset names {', '.join(f'<{g}>' for g in outside)}, which "
-                "this store does not hold; list the graphs with GET /store, or ask the operator to "
-                "allow-list them (BILATERAL_ALLOW_DATASETS).",
-            )
-
-
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
     op, text, dataset = read_operation()
     if op == "none" or text is None:
         return service_description()
     state = app_state()
-    store = state.store(timeout=_requested_timeout() if op == "query" else None)
-    check_reach(store, text, dataset)
     if op == "update":
+        store = state.store()
+        check_reach(state.settings, store, text, dataset)
         require_writer()
         if dataset and DATASET_CLAUSE.search(blank_literals(text)):
             raise Problem(
@@ -117,37 +97,14 @@ def sparql() -> Response:
         check_update(store, text, state.validator(), base_iri=request.base_url)
         store.update(text, dataset or None, base_iri=request.base_url)
         return Response(status=204)
-    form = query_form(text)
-    media_type = choose(offered(form))
-    limit = state.settings.row_limit
-    base = request.base_url  # relative IRIs in the query name things at this endpoint
-    limited = limited_query(text, limit) if form == "SELECT" and limit else None
-    if limited is not None:
-        body, truncated = cut(store.serialize_bytes(limited, "json", dataset or None, base), limit, media_type)
-        written = results_format(media_type).media_type
-    else:
-        output = io.BytesIO()
-        written = store.serialize(text, media_type, output, dataset or None, base)
-        body, truncated = output.getvalue(), False
-    response = Response(body, status=200, content_type=content_type(written))
+    store = state.store(timeout=requested_timeout(state.settings, request.values.get("timeout")))
+    asked = QueryRequest(
+        text, dataset, request.values.get("format"), request.headers.get("Accept", ""), request.base_url
+    )
+    answer = answer_query(state.settings, store, asked)
+    response = Response(answer.body, status=200, content_type=content_type(answer.media_type), headers=answer.headers)
     response.vary.add("Accept")
-    if truncated:
-        response.headers[TRUNCATED] = f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"
     return response
-
-
-def _requested_timeout() -> float:
-    limit = app_state().settings.timeout_s
-    asked = request.values.get("timeout")
-    if asked is None:
-        return limit
-    try:
-        value = float(asked)
-    except ValueError:
-        raise Problem(400, "Bad request", f"timeout={asked!r} is not a number of seconds.") from None
-    if value <= 0:
-        raise Problem(400, "Bad request", "timeout must be a positive number of seconds.")
-    return min(value, limit)
 
 
 def service_description() -> Response:

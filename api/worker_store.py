@@ -20,14 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import pyoxigraph as ox
-from flask import has_request_context, request
 from rdflib import Graph
 
+from api.context import StoreFactory
 from api.problems import problem_message
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout, StoreUnavailable
@@ -52,27 +52,32 @@ def open_when_free(store_dir: Path) -> EmbeddedStore:
             time.sleep(0.1)
 
 
+IDLE_TICK_S = 0.25
+"""The watchdog looks at the calls in flight at least this often, so that a call whose deadline is further
+off than that registers without waking it: waking a thread on every request costs it a context switch and a
+hand-over of the GIL."""
+
+
 @dataclass(eq=False)
 class Call:
     """An engine call in flight: its deadline, and what to do if it passes."""
 
     deadline: float
     on_overrun: Callable[[], None]
-    overran: bool = field(default=False)
-    handled: threading.Event = field(default_factory=threading.Event)
-    """Set once `on_overrun` has run: the request's thread, if the call ever returns, waits for it so that
-    it never writes on a socket the watchdog is answering on."""
+    handled: threading.Event | None = None
+    """Made when the deadline passes, and set once `on_overrun` has run: the request's thread, if the call
+    ever returns, waits for it so that it never writes on a socket the watchdog is answering on."""
 
 
 class Watchdog:
     """The deadlines of the engine calls in flight, watched by one thread that runs a call's `on_overrun`
-    when its deadline passes first. A call that ends first costs two lock operations: the thread is woken
-    only by a deadline earlier than the one it waits for."""
+    when its deadline passes first. A call costs two lock operations; the thread is woken only by a deadline
+    earlier than its next look (at most `IDLE_TICK_S` away)."""
 
     def __init__(self) -> None:
         self._calls: set[Call] = set()
         self._changed = threading.Condition()
-        self._wakes_at: float | None = None
+        self._wakes_at = 0.0
         threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
 
     @contextmanager
@@ -80,7 +85,7 @@ class Watchdog:
         call = Call(time.monotonic() + timeout, on_overrun)
         with self._changed:
             self._calls.add(call)
-            if self._wakes_at is None or call.deadline < self._wakes_at:
+            if call.deadline < self._wakes_at:
                 self._changed.notify()
         try:
             yield call
@@ -95,15 +100,16 @@ class Watchdog:
                 late = [call for call in self._calls if call.deadline <= now]
                 for call in late:
                     self._calls.discard(call)
-                    call.overran = True
+                    call.handled = threading.Event()
                 if not late:
-                    self._wakes_at = min((call.deadline for call in self._calls), default=None)
-                    self._changed.wait(None if self._wakes_at is None else self._wakes_at - now)
-                    self._wakes_at = None
+                    self._wakes_at = min((call.deadline for call in self._calls), default=now + IDLE_TICK_S)
+                    self._wakes_at = min(self._wakes_at, now + IDLE_TICK_S)
+                    self._changed.wait(self._wakes_at - now)
             for call in late:
                 try:
                     call.on_overrun()
                 finally:
+                    assert call.handled is not None
                     call.handled.set()
 
 
@@ -131,7 +137,7 @@ class TimedStore(Store):
         )
         with self._watchdog.bounded(self.timeout, lambda: self._on_overrun(detail, write)) as running:
             result = call(*args)
-        if running.overran:
+        if running.handled is not None:
             running.handled.wait(timeout=5)
             raise QueryTimeout(detail)
         return result
@@ -225,7 +231,7 @@ def answer_on_socket(client: socket.socket | None, detail: str, instance: str | 
         pass  # the client has gone already
 
 
-def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[], int]) -> Callable[[float], Store]:
+def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[], int]) -> StoreFactory:
     """The store factory of a worker: the store opened now, in the worker, and one TimedStore per request,
     whose runaway calls are answered on the request's socket (gunicorn's `gunicorn.socket`); `in_flight`
     counts the worker's requests, for a retirement that waits for the others."""
@@ -233,9 +239,8 @@ def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[]
     watchdog = Watchdog()
     retire = Retirement(grace_s, in_flight)
 
-    def open_timed(timeout: float) -> Store:
-        client = request.environ.get("gunicorn.socket") if has_request_context() else None
-        instance = request.path if has_request_context() else None
+    def open_timed(timeout: float, environ: Mapping[str, Any]) -> Store:
+        client, instance = environ.get("gunicorn.socket"), environ.get("PATH_INFO")
 
         def overrun(detail: str, is_write: bool) -> None:
             answer_on_socket(client, detail, instance)

@@ -32,7 +32,7 @@ def store() -> EmbeddedStore:
 
 def app_for(store: EmbeddedStore, **settings: object) -> Flask:
     config = Settings(**{"tokens": {SECRET: "alice"}, **settings})  # type: ignore[arg-type]
-    app = create_app(config, lambda _timeout: store)
+    app = create_app(config, lambda *_: store)
     app.testing = False
     return app
 
@@ -149,7 +149,7 @@ def test_bodies_over_the_cap_are_413(store: EmbeddedStore) -> None:
 
 
 def test_a_bug_is_a_500_without_internals(store: EmbeddedStore) -> None:
-    def broken(_timeout: float) -> EmbeddedStore:
+    def broken(*_: object) -> EmbeddedStore:
         raise RuntimeError("secret internal detail")
 
     app = create_app(Settings(), broken)

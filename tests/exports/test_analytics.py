@@ -69,7 +69,7 @@ def test_the_hub_ranks_first_on_every_measure(star: EmbeddedStore, measure: str)
 
 
 def test_network_routes_answer_json_and_csv(seeded: Store) -> None:
-    client = create_app(Settings(), lambda _t: seeded).test_client()
+    client = create_app(Settings(), lambda *_: seeded).test_client()
     ranked = json.loads(client.get("/network/centrality", query_string={"measure": "degree"}).data)["states"]
     assert {r["code"] for r in ranked} == {"KOR", "JPN", "USA"}
     paths = json.loads(client.get("/network/path", query_string={"from": "JPN", "to": "USA"}).data)["paths"]
@@ -81,7 +81,7 @@ def test_network_routes_answer_json_and_csv(seeded: Store) -> None:
 
 
 def test_export_routes_name_their_files(seeded: Store) -> None:
-    client = create_app(Settings(), lambda _t: seeded).test_client()
+    client = create_app(Settings(), lambda *_: seeded).test_client()
     with client.get("/export/gexf", query_string={"country": "KOR", "depth": "1"}) as gexf:
         assert gexf.mimetype == "application/gexf+xml" and "bilateral.gexf" in gexf.headers["Content-Disposition"]
         assert gexf.data.count(b"<node ") == 5

@@ -1,0 +1,83 @@
+"""Answering a SPARQL query, whichever way it came in (the `/sparql` route, or `api.fast_reads`): the checks
+on what it may reach, its time limit, the format negotiated, the row limit, and the bytes of the answer.
+
+Nothing here reads Flask's request: the callers pass what the request said.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from api.negotiation import choose_from, offered
+from api.problems import Problem
+from api.row_limit import TRUNCATED, cut, limited_query
+from api.settings import Settings
+from graph.formats import results_format
+from graph.sparql_text import query_form, refuse_network
+from graph.store import Dataset, Store
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """What a request asks: the query, the protocol's dataset, the `format` parameter, the Accept header,
+    and the endpoint's own URL (the base of relative IRIs in the query)."""
+
+    text: str
+    dataset: Dataset
+    format: str | None
+    accept: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+def requested_timeout(settings: Settings, asked: str | None) -> float:
+    """The time limit of a query: the server's, or lower when the request asks (`timeout` in seconds)."""
+    if asked is None:
+        return settings.timeout_s
+    try:
+        value = float(asked)
+    except ValueError:
+        raise Problem(400, "Bad request", f"timeout={asked!r} is not a number of seconds.") from None
+    if value <= 0:
+        raise Problem(400, "Bad request", "timeout must be a positive number of seconds.")
+    return min(value, settings.timeout_s)
+
+
+def check_reach(settings: Settings, store: Store, text: str, dataset: Dataset) -> None:
+    """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
+    refuse_network(text, settings.allowed_outside)
+    if dataset:
+        outside = [
+            g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)
+        ]
+        if outside:
+            raise Problem(
+                400,
+                "Bad request",
+                f"The dataset names {', '.join(f'<{g}>' for g in outside)}, which "
+                "this store does not hold; list the graphs with GET /store, or ask the operator to "
+                "allow-list them (BILATERAL_ALLOW_DATASETS).",
+            )
+
+
+def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> QueryAnswer:
+    """The answer to a query, in the format negotiated, cut to the row limit (and saying so)."""
+    check_reach(settings, store, asked.text, asked.dataset)
+    form = query_form(asked.text)
+    media_type = choose_from(offered(form), asked.format, asked.accept)
+    limit, dataset = settings.row_limit, asked.dataset or None
+    limited = limited_query(asked.text, limit) if form == "SELECT" and limit else None
+    if limited is None:
+        output = io.BytesIO()
+        written = store.serialize(asked.text, media_type, output, dataset, asked.base_url)
+        return QueryAnswer(output.getvalue(), written, {})
+    body, truncated = cut(store.serialize_bytes(limited, "json", dataset, asked.base_url), limit, media_type)
+    headers = {TRUNCATED: f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"} if truncated else {}
+    return QueryAnswer(body, results_format(media_type).media_type, headers)
