@@ -42,32 +42,30 @@ _GRAPH_TRANSFER = re.compile(
 _GRAPH_OPEN = re.compile(r"\bGRAPH\s+(?:[?$]\w+\s*)?\{", re.IGNORECASE)  # on blanked text, where IRIs are spaces
 
 
-def _without_graph_wrappers(template: str) -> str:
-    """A quad template as a triple template: `GRAPH g { t }` becomes `t` (validation merges all graphs)."""
-    blanked = blank_literals(template)
-    pieces, cursor = [], 0
+def _at_graph_groups(text: str) -> list[tuple[str, str, str]]:
+    """A quad template or data block cut at its `GRAPH g { }` groups: for each group, what precedes it, the
+    group whole and its inside; then the rest, with two empty strings."""
+    blanked = blank_literals(text)
+    parts, cursor = [], 0
     for match in _GRAPH_OPEN.finditer(blanked):
         if match.start() < cursor:
             continue
         end = group_end(blanked, match.end() - 1)
-        pieces += [template[cursor : match.start()], template[match.end() : end - 1]]
+        parts.append((text[cursor : match.start()], text[match.start() : end], text[match.end() : end - 1]))
         cursor = end
-    pieces.append(template[cursor:])
-    return " ".join(pieces)
+    parts.append((text[cursor:], "", ""))
+    return parts
+
+
+def _without_graph_wrappers(template: str) -> str:
+    """A quad template as a triple template: `GRAPH g { t }` becomes `t` (validation merges all graphs)."""
+    return " ".join(piece for before, _, inside in _at_graph_groups(template) for piece in (before, inside))
 
 
 def _as_trig(block: str) -> str:
     """An INSERT DATA or DELETE DATA block as TriG: each run of triples in `{ }`, where, as in SPARQL, the last
     needs no dot; each `GRAPH g { }` group as it is."""
-    blanked = blank_literals(block)
-    pieces, cursor = [], 0
-    for match in _GRAPH_OPEN.finditer(blanked):
-        if match.start() < cursor:
-            continue
-        end = group_end(blanked, match.end() - 1)
-        pieces += [_default_graph(block[cursor : match.start()]), block[match.start() : end]]
-        cursor = end
-    pieces.append(_default_graph(block[cursor:]))
+    pieces = (piece for before, group, _ in _at_graph_groups(block) for piece in (_default_graph(before), group))
     return "\n".join(piece for piece in pieces if piece)
 
 

@@ -102,8 +102,7 @@ class Watchdog:
                     self._calls.discard(call)
                     call.handled = threading.Event()
                 if not late:
-                    self._wakes_at = min((call.deadline for call in self._calls), default=now + IDLE_TICK_S)
-                    self._wakes_at = min(self._wakes_at, now + IDLE_TICK_S)
+                    self._wakes_at = min([now + IDLE_TICK_S, *(call.deadline for call in self._calls)])
                     self._changed.wait(self._wakes_at - now)
             for call in late:
                 try:

@@ -1,5 +1,6 @@
-"""Servers for the HTTP tests: a real `bilateral serve` process on a free loopback port, backed by its own
-store folder (held by its one worker process) or by a separate `oxigraph serve` given as --endpoint."""
+"""Stores and servers for the HTTP tests: an initialized in-memory store per module for the in-process app,
+and a real `bilateral serve` process on a free loopback port, backed by its own store folder (held by its
+one worker process) or by a separate `oxigraph serve` given as --endpoint."""
 
 from __future__ import annotations
 
@@ -15,10 +16,20 @@ from pathlib import Path
 import pytest
 import requests
 
+from graph.embedded import EmbeddedStore
+from graph.loading import init_store
 from tests.conftest import OxigraphServer, free_port
 
 TOKEN = "w3c-runner-secret"
 CURATOR_TOKEN = "curator-secret-1"
+
+
+@pytest.fixture(scope="module")
+def store() -> EmbeddedStore:
+    """The ontology, shapes, countries and seed facts in memory, shared by one module's in-process tests."""
+    store = EmbeddedStore()
+    init_store(store)
+    return store
 
 
 class BilateralServer:

@@ -12,19 +12,11 @@ from flask import Flask
 from api.fast_reads import FastReads
 from api.row_limit import TRUNCATED
 from graph.embedded import EmbeddedStore
-from graph.loading import init_store
 from tests.api.test_http import SECRET, WRITE, app_for
 
 SELECT = "SELECT ?s ?label WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> ; ?p ?label } ORDER BY ?s ?label"
 CONSTRUCT = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } ORDER BY ?s ?c LIMIT 20"
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture(scope="module")
-def store() -> EmbeddedStore:
-    store = EmbeddedStore()
-    init_store(store)
-    return store
 
 
 def fast_reads(app: Flask) -> FastReads:

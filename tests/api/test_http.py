@@ -15,19 +15,11 @@ from api.pages import EXAMPLES
 from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
-from graph.loading import init_store
 
 SECRET = "test-secret-123"
 WRITE = {"Authorization": f"Bearer {SECRET}"}
 ASK = "ASK { ?s ?p ?o }"
 SELECT = "SELECT ?s WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> } ORDER BY ?s"
-
-
-@pytest.fixture(scope="module")
-def store() -> EmbeddedStore:
-    store = EmbeddedStore()
-    init_store(store)
-    return store
 
 
 def app_for(store: EmbeddedStore, **settings: object) -> Flask:
