@@ -6,14 +6,17 @@ memory and less time. Each slice is its own atomic write, so a load in slices is
 the target graph is written first and removed last, and a store opened with a marker still in it (the
 process died mid-load) drops that graph. Slicing is used only where it cannot change the data
 (`graph.parsing.sliceable`), into a graph that was empty, so that undoing the load is dropping the graph.
-Anything else is one atomic bulk load. Undoing costs time (Oxigraph deletes quad by quad), so a failure
-found before the load, by parsing and validating the staged copy, is the cheap and usual one.
+Anything else is one atomic bulk load. Undoing costs time (Oxigraph deletes quad by quad), so a large
+file is parsed and validated before it is loaded; a file of moderate size is loaded while its checks run
+(`graph.loading`), in the same journal (`journaled`), and dropped again if it is refused.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -45,7 +48,7 @@ def bulk_load_file(
     """
     target = ox.NamedNode(graph)
     if parsed_as is not None:
-        _unchanged(path, parsed_as)
+        unchanged(path, parsed_as)
 
     def load(text: bytes | IO[bytes]) -> None:
         store.bulk_load(input=text, format=format, to_graph=target, lenient=parsed_as is not None)
@@ -53,12 +56,21 @@ def bulk_load_file(
     if store.contains_named_graph(target) or not sliceable(path, format):
         read_into(path, load, source=str(path), sliced=False, progress=progress)
         return
+    with journaled(store, target):
+        read_into(path, load, source=str(path), sliced=True, progress=progress)
+        if parsed_as is not None:
+            unchanged(path, parsed_as)
+
+
+@contextmanager
+def journaled(store: ox.Store, target: ox.NamedNode) -> Iterator[None]:
+    """Writes into `target`, a graph that was empty, made all or nothing: a marker naming the graph is
+    written first and removed last; an exception drops the graph, and a process that dies leaves the marker
+    for `undo_interrupted_loads` to find."""
     marker = ox.Quad(target, _LOADING, ox.Literal(str(os.getpid())), PENDING_GRAPH)
     store.add(marker)
     try:
-        read_into(path, load, source=str(path), sliced=True, progress=progress)
-        if parsed_as is not None:
-            _unchanged(path, parsed_as)
+        yield
     except BaseException:
         store.remove_graph(target)
         _unmark(store, marker)
@@ -78,7 +90,8 @@ def signature(path: Path) -> Signature:
     return status.st_size, status.st_mtime_ns
 
 
-def _unchanged(path: Path, parsed_as: Signature) -> None:
+def unchanged(path: Path, parsed_as: Signature) -> None:
+    """Refuse a file that changed since it was parsed (see `signature`)."""
     if signature(path) != parsed_as:
         raise RefusedInput(f"{path} changed after it was validated; nothing of it was stored. Load it again.")
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, Graph
+from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.term import Node
 
 from graph.context import (
@@ -39,6 +40,7 @@ OWN_SUBJECTS = (
     "FILTER EXISTS { GRAPH ?own_graph { ?this ?own_p ?own_o } "
     f"FILTER (?own_graph != <{CONTEXT_GRAPH}> && ?own_graph != <{ONTOLOGY_AUX_GRAPH}>) }}"
 )
+Callback = Callable[[], object]
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 WORKERS = min(4, os.cpu_count() or 1)
 _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
@@ -57,20 +59,24 @@ os.register_at_fork(after_in_child=_fresh_pool_after_fork)
 class EngineValidator:
     """Compiled shapes, run as SPARQL queries on a store. Raises `Unsupported` for shapes it cannot compile."""
 
-    def __init__(self, shapes: Graph, ontology: Graph):
+    def __init__(self, shapes: Graph, hierarchy: bytes):
+        """`hierarchy` is the ontology's class hierarchy and the types of its named individuals in
+        N-Triples (`hierarchy_of`): all that class targets and sh:class need of it."""
         self.shapes = shapes
         self.staged_checks = compile_shapes(shapes, own=OWN_SUBJECTS)
-        self.store_checks = compile_shapes(shapes)
-        # Class targets and sh:class need the hierarchy and the types of named individuals, nothing more.
-        hierarchy = Graph()
-        for predicate in (RDF.type, RDFS.subClassOf):
-            for triple in ontology.triples((None, predicate, None)):
-                hierarchy.add(triple)
-        self._ontology = hierarchy.serialize(format="nt", encoding="utf-8")
+        self._ontology = hierarchy
 
-    def validate_staged(self, staged: Staged, store: Store, removed: Graph | None = None) -> ValidationReport:
+    @cached_property
+    def store_checks(self) -> list[Check]:
+        """The checks of every focus node, for a whole store: compiled when first needed."""
+        return compile_shapes(self.shapes)
+
+    def validate_staged(
+        self, staged: Staged, store: Store, removed: Graph | None = None, *, context_read: Callback | None = None
+    ) -> ValidationReport:
         """Validate staged data together with what `store` knows about the IRIs it mentions, less the
-        `removed` triples (what an update would delete)."""
+        `removed` triples (what an update would delete). `context_read` is called once that is read: from
+        then on the store is not read again, so writing to it cannot change the verdict."""
         dataset = staged.dataset
         context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
         for name in (context, ontology):
@@ -85,6 +91,8 @@ class EngineValidator:
                 subject, predicate, value = (to_oxigraph(term) for term in triple)
                 if isinstance(subject, ox.NamedNode | ox.BlankNode) and isinstance(predicate, ox.NamedNode):
                     dataset.remove(ox.Quad(subject, predicate, value, context))
+            if context_read is not None:
+                context_read()
             staged_store = EmbeddedStore.around(dataset)
             present = _present_classes(staged_store)
             # A check whose target classes have no instance here has nothing to judge: skip its query.
@@ -122,6 +130,17 @@ class EngineValidator:
                     )
                 )
         return ValidationReport(results, report_graph(raw, self.shapes))
+
+
+HIERARCHY_PREDICATES = (str(RDF.type), str(RDFS.subClassOf))
+
+
+def hierarchy_of(ontology: Graph) -> bytes:
+    """The rdf:type and rdfs:subClassOf triples of an ontology, in N-Triples."""
+    hierarchy = Graph()
+    for predicate in HIERARCHY_PREDICATES:
+        hierarchy += ontology.triples((None, URIRef(predicate), None))
+    return hierarchy.serialize(format="nt", encoding="utf-8")
 
 
 _PRESENT_CLASSES = f"""SELECT DISTINCT ?class WHERE {{

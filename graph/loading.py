@@ -1,7 +1,9 @@
 """Putting data into a store: `init` (ontology, shapes, countries, curated facts) and validated loads.
 
 Every load parses all its files first, validates them together with what the store knows about the nodes
-they mention, and only then writes them in one all-or-nothing operation: a bad file leaves the store as it was.
+they mention, and writes them in one all-or-nothing operation: a bad file leaves the store as it was. One
+file of triples of moderate size into an empty graph of the embedded store is written while its checks run,
+and dropped again if it is refused (`_load_while_validating`).
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import ctypes
 import gc
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.bulk import Signature, bulk_load_file, signature
+from graph.bulk import Signature, bulk_load_file, journaled, signature, unchanged
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
@@ -23,6 +26,10 @@ from graph.parsing import Progress, Staged, refuse_url, stage
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 from graph.validation import ValidationReport, Validator
+
+OVERLAP_BYTES = 32 * 2**20
+"""A validated file of triples up to this size (about 200,000 triples) is bulk-loaded while its checks run.
+Refused by them, dropping what was written costs a few seconds."""
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,20 @@ def load_files(
     """Parse, validate (unless told not to) and commit files; raise ValidationFailed with nothing written.
 
     One file of triples into the embedded store is bulk-loaded by Oxigraph straight from the file: at once
-    with `validate=False`, else after its staged copy has passed validation and been dropped, which halves
-    the peak memory of a large load. Anything else is committed from the staged copy.
+    with `validate=False`; while its checks run if it is at most OVERLAP_BYTES and its graph is empty;
+    else after its staged copy has passed validation and been dropped, which halves the peak memory of a
+    large load. Anything else is committed from the staged copy.
     """
     direct = store if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
     direct_format = _triples_format(paths[0], format) if direct is not None else None
     if direct is not None and direct_format is not None and not validate:
         return _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, progress=progress)
+    if direct is not None and direct_format is not None and paths[0].is_file():
+        target = graph or default_graph_for(paths[0])
+        if paths[0].stat().st_size <= OVERLAP_BYTES and not direct.has_graph(target):
+            return _load_while_validating(
+                direct, paths[0], target, direct_format, validator or Validator(), format=format, progress=progress
+            )
     parsed_as = signature(paths[0]) if direct_format is not None and paths[0].is_file() else None
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
     report = None
@@ -91,6 +105,43 @@ def load_files(
         return LoadSummary(summary.quads, summary.graphs, True, report)
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)
+
+
+def _load_while_validating(
+    store: EmbeddedStore,
+    path: Path,
+    target: str,
+    direct_format: ox.RdfFormat,
+    validator: Validator,
+    *,
+    format: str | None,
+    progress: Progress | None,
+) -> LoadSummary:
+    """Stage a file of triples, and bulk-load it into the empty graph `target` on another thread while the
+    shapes are checked; drop the graph if the file is refused.
+
+    The load starts once validation has read what the store knows about the file's nodes (the checks run
+    on the staged copy), so what it writes cannot change the verdict. The graph is journaled
+    (`graph.bulk.journaled`): a process killed meanwhile leaves nothing behind once the store is opened again.
+    """
+    parsed_as = signature(path)
+    node = ox.NamedNode(target)
+    # Leaving the pool waits for the load to end; leaving the journal then drops the graph on any error.
+    with journaled(store.oxigraph, node), ThreadPoolExecutor(1, thread_name_prefix="bulk-load") as pool:
+        staged = stage_files([path], graph=target, format=format, progress=progress)  # the strict parse
+        loading: list[Future[None]] = []
+
+        def start_loading() -> None:
+            bulk_load = store.oxigraph.bulk_load
+            loading.append(pool.submit(bulk_load, path=str(path), format=direct_format, to_graph=node, lenient=True))
+
+        report = validator.validate_staged(staged, store, context_read=start_loading)
+        if not report.conforms:
+            raise ValidationFailed(report, source=", ".join(staged.sources))
+        for load in loading:
+            load.result()
+        unchanged(path, parsed_as)
+    return LoadSummary(len(staged), [target], True, report)  # the graph was empty: what was staged
 
 
 def release_memory() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+from graph.bulk import PENDING_GRAPH
+from graph.embedded import EmbeddedStore
 from graph.errors import (
     ParseError,
     RefusedInput,
@@ -14,9 +17,10 @@ from graph.errors import (
     UnsupportedFormat,
     ValidationFailed,
 )
-from graph.loading import load_files
+from graph.loading import load_files, stage_files
 from graph.remote import RemoteStore
 from graph.store import Store
+from graph.validation import Validator
 
 PERSON = """@prefix bl: <https://w3id.org/bilateral/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -33,6 +37,9 @@ FORMATS = {
     'xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#"><rdf:Description '
     'rdf:about="https://w3id.org/bilateral/id/person/ada"><rdfs:label>Ada</rdfs:label></rdf:Description></rdf:RDF>',
 }
+
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def snapshot(store: Store) -> bytes:
@@ -95,6 +102,46 @@ def test_bad_input_is_refused_and_nothing_is_stored(store: Store, tmp_path: Path
         load_files(store, [good, write(tmp_path, name, text)])
     assert snapshot(store) == before
     assert store.count() == 2
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_one_bad_file_is_refused_and_nothing_is_stored(tmp_path: Path, name: str) -> None:
+    # Alone, a file of triples is bulk-loaded into its empty graph while it is validated (on disk, as
+    # `bilateral load` does): refused, that graph is dropped again.
+    store = EmbeddedStore(tmp_path / "store")
+    load_files(store, [write(tmp_path, "ada.ttl", PERSON)])
+    before, graphs = snapshot(store), store.named_graphs()
+    text, error, message = BAD_INPUTS[name]
+    with pytest.raises(error, match=message):
+        load_files(store, [write(tmp_path, name, text)])
+    assert snapshot(store) == before and store.named_graphs() == graphs
+    assert not store.oxigraph.contains_named_graph(PENDING_GRAPH)
+
+
+def test_a_file_loaded_while_validated_is_all_there(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    lines = [f'<https://w3id.org/bilateral/id/person/p{n}> <{RDFS_LABEL}> "P {n}"@en .' for n in range(500)]
+    summary = load_files(store, [write(tmp_path, "people.nt", "\n".join(lines) + "\n")])
+    assert summary.validated and summary.graphs == ["https://w3id.org/bilateral/graph/source/people"]
+    assert summary.quads == store.count(summary.graphs[0]) == 500
+    assert store.named_graphs() == summary.graphs  # no journal marker left
+
+
+@pytest.mark.parametrize("engine", ["auto", "pyshacl"])
+def test_validation_reads_the_store_before_it_says_a_load_may_start(tmp_path: Path, engine: str) -> None:
+    # Data that types Ada a Person without a label needs the store to know her label. Written into the store
+    # when validation says its context is read, the label must come too late: the data is refused.
+    store = EmbeddedStore()
+    typed_only = write(tmp_path, "typed.ttl", PERSON.replace('rdfs:label "Ada"@en', "a bl:Person"))
+    staged = stage_files([typed_only], graph="http://example.org/new")
+
+    def write_the_label() -> None:
+        store.load(PERSON.encode(), ox.RdfFormat.TURTLE, "http://example.org/g")
+
+    report = Validator(engine=engine).validate_staged(staged, store, context_read=write_the_label)
+    assert store.count("http://example.org/g") == 2  # called, and the label is there now
+    assert [r.shape for r in report.violations] == ["blsh:PersonLabelShape"]
+    assert Validator(engine=engine).validate_staged(staged, store).conforms  # read now, it is seen
 
 
 def test_a_violation_report_names_focus_node_and_shape(store: Store, tmp_path: Path) -> None:

@@ -136,6 +136,17 @@ def test_the_shipped_shapes_and_ontology_read_by_oxigraph_are_what_rdflib_reads(
         assert len(ours) == len(reference) > 400 and isomorphic(ours, reference), folder.name
 
 
+def test_the_class_hierarchy_read_by_oxigraph_is_the_one_taken_from_the_ontology_graph() -> None:
+    from rdflib.compare import isomorphic
+
+    from graph.engine_validation import hierarchy_of
+    from graph.validation import default_hierarchy, default_ontology
+
+    ours = Graph().parse(data=default_hierarchy(), format="nt")
+    reference = Graph().parse(data=hierarchy_of(default_ontology()), format="nt")
+    assert len(ours) > 100 and isomorphic(ours, reference)
+
+
 def test_validating_with_inference_leaves_the_shared_shapes_as_shipped(seeded: Store) -> None:
     from graph.validation import default_ontology, default_shapes
 
