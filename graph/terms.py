@@ -31,17 +31,25 @@ def to_rdflib(term: OxTerm) -> Node:
     raise TypeError(f"{term!r} has no rdflib counterpart used here (RDF 1.2 triple terms are not supported).")
 
 
+CACHE_LIMIT = 20_000
+"""How many converted terms are kept between results (a few megabytes) before the cache starts afresh."""
+_converted: dict[OxTerm, Node] = {}
+
+
+def _convert(term: OxTerm) -> Node:
+    found = _converted.get(term)
+    if found is None:
+        found = _converted[term] = to_rdflib(term)
+    return found
+
+
 def converter() -> Callable[[OxTerm], Node]:
-    """`to_rdflib` with a cache for one result set, where the same IRIs and values recur row after row."""
-    cache: dict[OxTerm, Node] = {}
-
-    def convert(term: OxTerm) -> Node:
-        found = cache.get(term)
-        if found is None:
-            found = cache[term] = to_rdflib(term)
-        return found
-
-    return convert
+    """`to_rdflib` with a cache: the same IRIs and values recur row after row, and from one query to the
+    next (predicates, classes, countries). Terms are immutable on both sides, so the cache is shared by the
+    process, and emptied when a result set starts with more than CACHE_LIMIT terms in it."""
+    if len(_converted) > CACHE_LIMIT:
+        _converted.clear()
+    return _convert
 
 
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

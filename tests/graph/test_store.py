@@ -182,3 +182,19 @@ def test_relative_iris_resolve_against_the_given_base(store: Store) -> None:
     assert len(rows) == 1 and rows[0]["s"]["type"] == "uri"
     if isinstance(store, EmbeddedStore):  # a server resolves against its own URL instead
         assert rows[0]["s"]["value"] == "http://example.org/s"
+
+
+def test_converted_terms_are_kept_between_results_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph import terms
+
+    monkeypatch.setattr(terms, "CACHE_LIMIT", 3)
+    monkeypatch.setattr(terms, "_converted", {})
+    date = ox.Literal("2025-08-23", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+    first = terms.converter()(date)
+    assert terms.converter()(date) is first  # a second result set reuses the term
+    assert first == Literal("2025-08-23", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date"))
+    convert = terms.converter()
+    for n in range(4):
+        convert(ox.NamedNode(f"http://example.org/{n}"))
+    assert terms.converter()(date) is not first  # more than the limit: the next result set starts afresh
+    assert terms.converter()(ox.BlankNode("b1")) == terms.converter()(ox.BlankNode("b1"))
