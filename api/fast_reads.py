@@ -13,6 +13,7 @@ compares them.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -65,6 +66,7 @@ class FastReads:
         self.app, self.state = app, state
         self.answered = 0
         """Queries answered here rather than by Flask (read by tests)."""
+        self._counting = threading.Lock()  # `+=` on an attribute is three steps another thread can split
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         parameters = self._read(environ)
@@ -87,7 +89,8 @@ class FastReads:
             head = [("Content-Type", PROBLEM), ("Content-Length", str(len(body))), *problem.headers.items()]
             start_response(f"{problem.status} {HTTP_STATUS_CODES.get(problem.status, 'Error')}", head)
             return [body]
-        self.answered += 1
+        with self._counting:
+            self.answered += 1
         headers = [
             ("Content-Type", content_type(answer.media_type)),
             ("Content-Length", str(len(answer.body))),
