@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -101,12 +102,20 @@ def sliceable(path: Path, format: ox.RdfFormat) -> bool:
     nodes, whose labels are scoped to one parse (`_:` anywhere, literals included, counts, to be safe)."""
     if format != ox.RdfFormat.N_TRIPLES:
         return False
-    previous = b""
+    status = path.stat()
+    return _without_blank_node_labels(path, status.st_size, status.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _without_blank_node_labels(path: Path, _size: int, _mtime_ns: int) -> bool:
+    """Whether a file never contains `_:`: read once per size and modification time (staging and the bulk
+    load after it both ask, and a million triples take a third of a second to scan)."""
+    after_underscore = False
     with path.open("rb") as raw:
         while block := raw.read(_SCAN_BYTES):
-            if b"_:" in previous[-1:] + block:
+            if b"_:" in block or (after_underscore and block.startswith(b":")):
                 return False
-            previous = block
+            after_underscore = block.endswith(b"_")
     return True
 
 

@@ -15,7 +15,7 @@ from graph.bulk import PENDING_GRAPH, bulk_load_file, signature
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, RefusedInput
 from graph.loading import load_files
-from graph.parsing import line_slices, stage
+from graph.parsing import line_slices, sliceable, stage
 
 GRAPH = "http://example.org/graph/big"
 LINES = 3000
@@ -134,3 +134,21 @@ def test_line_slices_cut_between_lines_only(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_missing_file_is_a_parse_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"missing\.nt: no such file"):
         load_files(EmbeddedStore(tmp_path / "store"), [tmp_path / "missing.nt"])
+
+
+def test_a_blank_node_label_is_found_across_a_block_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "_SCAN_BYTES", 8)
+    before = b'<http://example.org/s> <http://example.org/p> "1" .\n<http://example.org/a> <http://example.org/b> '
+    before += b" " * (7 - len(before) % 8)  # "_" is the last byte of one block, ":" the first of the next
+    path = tmp_path / "split.nt"
+    path.write_bytes(before + b"_:c .\n")
+    assert len(before) % 8 == 7
+    assert not sliceable(path, ox.RdfFormat.N_TRIPLES)
+
+
+def test_a_file_is_scanned_again_once_it_changed(tmp_path: Path) -> None:
+    path = write_triples(tmp_path / "grows.nt", lines=10)
+    assert sliceable(path, ox.RdfFormat.N_TRIPLES)
+    with path.open("a") as out:
+        out.write('_:late <http://example.org/p> "x" .\n')
+    assert not sliceable(path, ox.RdfFormat.N_TRIPLES)
