@@ -32,13 +32,15 @@ def to_rdflib(term: OxTerm) -> Node:
 
 
 CACHE_LIMIT = 20_000
-"""How many converted terms are kept between results (a few megabytes) before the cache starts afresh."""
+"""How many converted terms are kept between results (a few megabytes); the cache starts afresh when full."""
 _converted: dict[OxTerm, Node] = {}
 
 
 def _convert(term: OxTerm) -> Node:
     found = _converted.get(term)
     if found is None:
+        if len(_converted) >= CACHE_LIMIT:
+            _converted.clear()
         found = _converted[term] = to_rdflib(term)
     return found
 
@@ -46,9 +48,7 @@ def _convert(term: OxTerm) -> Node:
 def converter() -> Callable[[OxTerm], Node]:
     """`to_rdflib` with a cache: the same IRIs and values recur row after row, and from one query to the
     next (predicates, classes, countries). Terms are immutable on both sides, so the cache is shared by the
-    process, and emptied when a result set starts with more than CACHE_LIMIT terms in it."""
-    if len(_converted) > CACHE_LIMIT:
-        _converted.clear()
+    process; it never holds more than CACHE_LIMIT terms, so a large result is not kept alive after it."""
     return _convert
 
 

@@ -196,5 +196,6 @@ def test_converted_terms_are_kept_between_results_up_to_a_limit(monkeypatch: pyt
     convert = terms.converter()
     for n in range(4):
         convert(ox.NamedNode(f"http://example.org/{n}"))
-    assert terms.converter()(date) is not first  # more than the limit: the next result set starts afresh
+    assert len(terms._converted) <= 3  # never more than the limit, even within one result
+    assert terms.converter()(date) is not first  # the cache started afresh when full
     assert terms.converter()(ox.BlankNode("b1")) == terms.converter()(ox.BlankNode("b1"))
