@@ -11,14 +11,15 @@ from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph
-from rdflib.plugins.stores.memory import SimpleMemory
+from rdflib.term import Node
 
 from graph.bulk import undo_interrupted_loads
 from graph.errors import NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
+from graph.result_graph import ResultTriples
 from graph.sparql_text import has_where, syntax_error, with_dataset
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
-from graph.terms import converter
+from graph.terms import OxTerm, converter
 
 
 class EmbeddedStore(Store):
@@ -85,7 +86,11 @@ class EmbeddedStore(Store):
             raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
         names = [v.value for v in result.variables]
         convert = converter()
-        rows = [tuple(None if t is None else convert(t) for t in solution) for solution in result]
+
+        def convert_bound(term: OxTerm | None) -> Node | None:
+            return None if term is None else convert(term)
+
+        rows = [tuple(map(convert_bound, solution)) for solution in result]
         return Solutions(names, rows)
 
     def ask(self, query: str) -> bool:
@@ -98,12 +103,8 @@ class EmbeddedStore(Store):
         result = self._run(query)
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("construct() takes a CONSTRUCT or DESCRIBE query.")
-        # rdflib's plain triple store: its default one also indexes every triple by context, which a graph
-        # of results does not need and which made building it take twice as long as the query.
-        graph = Graph(store=SimpleMemory())
         convert = converter()
-        graph.addN((convert(t.subject), convert(t.predicate), convert(t.object), graph) for t in result)
-        return graph
+        return Graph(store=ResultTriples((convert(t.subject), convert(t.predicate), convert(t.object)) for t in result))
 
     def _serialize(
         self,
