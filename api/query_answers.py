@@ -13,8 +13,9 @@ from api.negotiation import choose_from, offered
 from api.problems import Problem
 from api.row_limit import TRUNCATED, cut, limited_query
 from api.settings import Settings
+from graph.errors import QuerySyntaxError
 from graph.formats import results_format
-from graph.sparql_text import query_form, refuse_network
+from graph.sparql_text import query_form, refuse_network, syntax_error_of
 from graph.store import Dataset, Store
 
 
@@ -78,6 +79,10 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
         output = io.BytesIO()
         written = store.serialize(asked.text, media_type, output, dataset, asked.base_url)
         return QueryAnswer(output.getvalue(), written, {})
-    body, truncated = cut(store.serialize_bytes(limited, "json", dataset, asked.base_url), limit, media_type)
+    try:
+        results = store.serialize_bytes(limited, "json", dataset, asked.base_url)
+    except QuerySyntaxError as error:  # it names a place in the text with the LIMIT added: say where in the query
+        raise syntax_error_of(asked.text) or error from None
+    body, truncated = cut(results, limit, media_type)
     headers = {TRUNCATED: f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"} if truncated else {}
     return QueryAnswer(body, results_format(media_type).media_type, headers)

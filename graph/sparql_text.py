@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+import pyoxigraph as ox
+
 from graph.errors import QuerySyntaxError, RefusedInput
 
 _LEXEMES = re.compile(
@@ -104,6 +106,16 @@ def syntax_error(message: str) -> QuerySyntaxError:
     found = _POSITION.search(message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
     return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
+
+
+def syntax_error_of(query: str) -> QuerySyntaxError | None:
+    """The syntax error Oxigraph's parser finds in a query, or None. The query is parsed against an empty
+    store, so a query that parses reads nothing."""
+    try:
+        ox.Store().query(query)
+    except SyntaxError as error:
+        return syntax_error(str(error))
+    return None
 
 
 def operation_spans(update: str) -> list[tuple[int, int]]:

@@ -77,9 +77,19 @@ def test_service_description_for_a_get_without_query(client: FlaskClient) -> Non
     assert b"sd:Service" in response.data and b"UnionDefaultGraph" in response.data
 
 
-def test_syntax_error_is_400_with_the_position(client: FlaskClient) -> None:
-    body = problem(client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p }"}))
-    assert body["status"] == 400 and "1:" in body["detail"]
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ("SELECT * WHERE { ?s ?p }", "1:25"),  # at the end of the text, where the row limit's LIMIT goes
+        ("SELECT *\nWHERE { ?s ?p ?o . FILTER(?o > ) }", "2:35"),
+        ("ASK { ?s ?p }", "1:14"),
+    ],
+)
+def test_syntax_error_is_400_with_the_position_in_the_query_sent(
+    client: FlaskClient, query: str, position: str
+) -> None:
+    body = problem(client.get("/sparql", query_string={"query": query}))
+    assert body["status"] == 400 and f"error at {position}:" in body["detail"], body["detail"]
 
 
 @pytest.mark.parametrize(
