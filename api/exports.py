@@ -26,16 +26,27 @@ def _many(name: str) -> tuple[str, ...]:
     return tuple(v.strip() for value in request.args.getlist(name) for v in value.split(",") if v.strip())
 
 
+def whole_number(name: str, default: int) -> int:
+    """A query parameter that is a whole number, or a 400 that names it."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem(400, "Bad request", f"{name}={value!r} is not a whole number.") from None
+
+
 def network_filter() -> NetworkFilter:
     try:
         return NetworkFilter(
             countries=_many("country"),
-            depth=int(request.args.get("depth", "1")),
+            depth=whole_number("depth", 1),
             start=request.args.get("from"),
             end=request.args.get("to"),
             relations=_many("type"),
             sources=_many("source"),
-            min_sources=int(request.args.get("min_sources", "0")),
+            min_sources=whole_number("min_sources", 0),
             include_events=request.args.get("events", "false").lower() in ("1", "true", "yes"),
         )
     except ValueError as error:

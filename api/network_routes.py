@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api.context import app_state
-from api.exports import network_filter
+from api.exports import network_filter, whole_number
 from api.problems import Problem
 from graph.analytics import centrality, dyad_timeline, shortest_paths
 
@@ -35,7 +35,7 @@ def rank() -> Response:
             app_state().store(),
             request.args.get("measure", "degree"),
             network_filter(),
-            top=int(request.args.get("top", "20")),
+            top=whole_number("top", 20),
         )
     except ValueError as error:
         raise Problem(400, "Bad request", str(error)) from None

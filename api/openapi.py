@@ -37,8 +37,8 @@ JSON = {"application/json": {"schema": {"type": "object"}}}
 NETWORK_FILTERS = [
     _query("country", "alpha-3 codes, repeatable"),
     _query("depth", "hops around them"),
-    _query("from", "ISO date"),
-    _query("to", "ISO date"),
+    _query("from", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its first day"),
+    _query("to", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its last day"),
     _query("type", "relation types, repeatable"),
     _query("source", "source IRIs, repeatable"),
     _query("min_sources", "a number"),
@@ -220,8 +220,8 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "Events of a pair of states per period and type, with Goldstein sums",
                 "parameters": [
-                    _query("from", "ISO date"),
-                    _query("to", "ISO date"),
+                    _query("from", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its first day"),
+                    _query("to", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its last day"),
                     _query("by", "year, month or day"),
                 ],
                 "responses": {"200": {"description": "the timeline", "content": JSON}, **_errors(400)},

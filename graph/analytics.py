@@ -100,6 +100,8 @@ def dyad_timeline(
     """Events involving both states, per period (by their earliest day) and type, with Goldstein sums."""
     if by not in PERIODS:
         raise ValueError(f"by must be one of {', '.join(PERIODS)}.")
+    bounds = NetworkFilter(start=start, end=end)  # checked days: nothing else is written into the query
+    start, end = bounds.start, bounds.end
     window = "".join(
         (
             f' FILTER (?latest >= "{start}"^^xsd:date)' if start else "",

@@ -10,8 +10,11 @@ between the same two nodes are kept: each edge's key is the fact it stands for.
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import networkx as nx
 
@@ -100,7 +103,8 @@ class NetworkFilter:
     """ISO 3166-1 alpha-3 codes; with `depth`, the nodes within that many hops of them."""
     depth: int = 1
     start: str | None = None
-    """Keep dated facts that overlap [start, end] (ISO dates); undated ones stay."""
+    """Keep dated facts that overlap [start, end] (ISO dates, or a month or a year: its first and last day);
+    undated ones stay."""
     end: str | None = None
     relations: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -113,6 +117,35 @@ class NetworkFilter:
             raise ValueError(f"Unknown relation type(s) {', '.join(unknown)}; use {', '.join(RELATIONS)}.")
         if self.depth < 0:
             raise ValueError("depth is 0 or more.")
+        if self.min_sources < 0:
+            raise ValueError("min_sources is 0 or more.")
+        start = day_bound(self.start, "from", last=False) if self.start is not None else None
+        end = day_bound(self.end, "to", last=True) if self.end is not None else None
+        if start is not None and end is not None and start > end:
+            raise ValueError(f"from ({start}) is after to ({end}); swap them.")
+        object.__setattr__(self, "start", start)  # frozen: the bounds as the days they stand for
+        object.__setattr__(self, "end", end)
+
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def day_bound(value: str, name: str, *, last: bool) -> str:
+    """A date filter as the day it stands for: `2025-08-23` itself; `2025-08` and `2025` as their first day,
+    or their last (`last`) for the end of a range.
+
+    >>> day_bound("2024-02", "to", last=True), day_bound("2025", "from", last=False)
+    ('2024-02-29', '2025-01-01')
+    """
+    found = _DATE.fullmatch(value.strip())
+    try:
+        if found is None:
+            raise ValueError(value)
+        year, month = int(found[1]), int(found[2] or (12 if last else 1))
+        day = int(found[3]) if found[3] else calendar.monthrange(year, month)[1] if last else 1
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY.") from None
 
 
 @dataclass

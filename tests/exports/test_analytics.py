@@ -29,6 +29,11 @@ def test_the_korea_japan_timeline_shows_both_meetings_in_their_months(seeded: St
     assert by_month[("2025-08", "Summit")]["events"] == 1
     assert by_month[("2025-06", "SidelinesMeeting")]["goldstein"] == 2.5  # CAMEO 044
     assert [r["period"] for r in dyad_timeline(seeded, "KOR", "JPN", start="2025-08-01", by="year")] == ["2025", "2025"]
+    assert dyad_timeline(seeded, "KOR", "JPN", start="2025-08", by="year") == dyad_timeline(
+        seeded, "KOR", "JPN", start="2025-08-01", by="year"
+    )
+    with pytest.raises(ValueError, match="is not a date"):  # nothing but a checked day reaches the query
+        dyad_timeline(seeded, "KOR", "JPN", end='2025-01-01"^^xsd:date) FILTER (true')
 
 
 def test_paths_carry_the_facts_along_each_hop(seeded: Store) -> None:
@@ -90,6 +95,15 @@ def test_export_routes_name_their_files(seeded: Store) -> None:
     assert client.get("/export/turtle").status_code == 400
     assert client.get("/export/svg").status_code == 404
     assert client.get("/export/gexf", query_string={"type": "likes"}).status_code == 400
+    for parameters, detail in [
+        ({"from": "2025-13-01"}, "from='2025-13-01' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY."),
+        ({"depth": "two"}, "depth='two' is not a whole number."),
+        ({"min_sources": "-1"}, "min_sources is 0 or more."),
+    ]:
+        refused = client.get("/export/graphml", query_string=parameters)
+        assert refused.status_code == 400 and refused.json is not None and refused.json["detail"] == detail
+    ranked = client.get("/network/centrality", query_string={"top": "ten"})
+    assert ranked.status_code == 400 and ranked.json is not None and "top='ten'" in ranked.json["detail"]
 
 
 def test_export_and_network_from_the_shell(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -180,6 +181,26 @@ def test_filters_narrow_the_network(seeded: Store) -> None:
         project(seeded, NetworkFilter(countries=("XXX",)))
     with pytest.raises(ValueError, match="Unknown relation"):
         NetworkFilter(relations=("likes",))
+
+
+def test_date_filters_take_a_day_a_month_or_a_year(seeded: Store) -> None:
+    def labels(selection: NetworkFilter) -> list[str]:
+        return sorted(d["label"] for _a, _b, d in project(seeded, selection).edges(data=True))
+
+    june = labels(NetworkFilter(start="2025-06-01", end="2025-06-30", relations=("met",)))
+    assert june and labels(NetworkFilter(start="2025-06", end="2025-06", relations=("met",))) == june
+    assert labels(NetworkFilter(start="2025", end="2025", relations=("met",))) == labels(
+        NetworkFilter(start="2025-01-01", end="2025-12-31", relations=("met",))
+    )
+    assert NetworkFilter(start="2024-02", end="2024-02").end == "2024-02-29"
+    for start, end, problem in [
+        ("2025-13-01", None, "from='2025-13-01' is not a date"),
+        ("2025-02-30", None, "from='2025-02-30' is not a date"),
+        (None, "yesterday", "to='yesterday' is not a date"),
+        ("2025-09-01", "2025-08", "from (2025-09-01) is after to (2025-08-31)"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            NetworkFilter(start=start, end=end)
 
 
 def test_the_projection_is_the_same_on_both_engines(store: Store, seeded: Store) -> None:
