@@ -73,14 +73,14 @@ class FastReads:
         if parameters is None:
             return self.app(environ, start_response)
         settings = self.state.settings
-        asked = QueryRequest(
-            parameters["query"],
-            Dataset(_one_or_none(parameters, "default-graph-uri"), _one_or_none(parameters, "named-graph-uri")),
-            parameters.get("format"),
-            environ.get("HTTP_ACCEPT", ""),
-            _endpoint_url(*(environ.get(key, "") for key in _URL_PARTS)),
-        )
         try:
+            asked = QueryRequest(
+                parameters["query"],
+                Dataset(_one_or_none(parameters, "default-graph-uri"), _one_or_none(parameters, "named-graph-uri")),
+                parameters.get("format"),
+                environ.get("HTTP_ACCEPT", ""),
+                _endpoint_url(*(environ.get(key, "") for key in _URL_PARTS)),
+            )
             store = self.state.store(requested_timeout(settings, parameters.get("timeout")), environ)
             answer = answer_query(settings, store, asked)
         except Exception as error:

@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from graph.errors import RefusedInput
 from graph.parsing import Progress, read_into, sliceable
+from graph.terms import graph_node
 
 PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
 _LOADING = ox.NamedNode("urn:bilateral:loading")
@@ -46,7 +47,7 @@ def bulk_load_file(
     `parsed_as` is the file's `signature` when it was parsed strictly (to be validated): the loader then
     skips checking IRIs a second time, and refuses the file if it has changed since.
     """
-    target = ox.NamedNode(graph)
+    target = graph_node(graph)
     if parsed_as is not None:
         unchanged(path, parsed_as)
 

@@ -11,7 +11,6 @@ from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph
-from rdflib.term import Node
 
 from graph.bulk import undo_interrupted_loads
 from graph.errors import NotFound, StoreUnavailable
@@ -19,7 +18,7 @@ from graph.formats import rdf_format, results_format
 from graph.result_graph import ResultTriples
 from graph.sparql_text import has_where, syntax_error, with_dataset
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
-from graph.terms import OxTerm, converter
+from graph.terms import converter, graph_node
 
 
 class EmbeddedStore(Store):
@@ -86,11 +85,7 @@ class EmbeddedStore(Store):
             raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
         names = [v.value for v in result.variables]
         convert = converter()
-
-        def convert_bound(term: OxTerm | None) -> Node | None:
-            return None if term is None else convert(term)
-
-        rows = [tuple(map(convert_bound, solution)) for solution in result]
+        rows = [tuple([None if t is None else convert(t) for t in solution]) for solution in result]
         return Solutions(names, rows)
 
     def ask(self, query: str) -> bool:
@@ -135,7 +130,7 @@ class EmbeddedStore(Store):
             raise syntax_error(str(error)) from None
 
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
-        target = ox.NamedNode(graph) if graph else None
+        target = graph_node(graph) if graph else None
         if isinstance(data, Path):
             self._store.bulk_load(path=str(data), format=format, to_graph=target)
         else:
@@ -146,13 +141,13 @@ class EmbeddedStore(Store):
             self._store.update(graphs_update(graphs, replace=replace))
 
     def drop_graph(self, graph: str) -> None:
-        node = ox.NamedNode(graph)
+        node = graph_node(graph)
         if not self._store.contains_named_graph(node):
             raise NotFound(f"There is no graph <{graph}> in the store; list them with `bilateral graphs`.")
         self._store.remove_graph(node)
 
     def dump_graph(self, graph: str, format: ox.RdfFormat, output: IO[bytes]) -> None:
-        node = ox.NamedNode(graph)
+        node = graph_node(graph)
         if not self._store.contains_named_graph(node):
             raise NotFound(f"There is no graph <{graph}> in the store.")
         self._store.dump(output, format, from_graph=node)
@@ -161,7 +156,7 @@ class EmbeddedStore(Store):
         self._store.dump(output, format)
 
     def has_graph(self, graph: str) -> bool:
-        return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
+        return bool(self._store.contains_named_graph(graph_node(graph)))
 
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))

@@ -18,6 +18,7 @@ from rdflib import Graph
 
 from graph.errors import ParseError, RefusedInput
 from graph.formats import rdf_format_for_path
+from graph.terms import graph_node
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|/)")
 _CONTEXT = re.compile(r"remote context|LoadDocumentCallback", re.IGNORECASE)
@@ -169,7 +170,7 @@ def stage(
 ) -> Staged:
     """Parse a file or bytes into a staging dataset; triples (and a TriG default graph) go to `graph`."""
     staged = into if into is not None else Staged()
-    target = ox.NamedNode(graph) if graph else None
+    target = graph_node(graph) if graph else None
     if isinstance(data, Path):
         refuse_url(str(data))
         name = source or str(data)

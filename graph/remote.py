@@ -26,7 +26,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.sparql_text import query_form, syntax_error
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
-from graph.terms import to_rdflib
+from graph.terms import graph_node, to_rdflib
 
 _POOL = urllib3.PoolManager(maxsize=16)
 """Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
@@ -210,7 +210,7 @@ class RemoteStore(Store):
             ) from None
 
     def has_graph(self, graph: str) -> bool:
-        return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return self.ask(f"ASK {{ GRAPH {graph_node(graph)} {{ ?s ?p ?o }} }}")
 
     # -- writes ----------------------------------------------------------------------------------------
     def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
@@ -218,7 +218,7 @@ class RemoteStore(Store):
 
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
         staging = ox.Store()
-        target = ox.NamedNode(graph) if graph else None
+        target = graph_node(graph) if graph else None
         if isinstance(data, Path):
             staging.load(path=str(data), format=format, to_graph=target)
         else:
@@ -250,6 +250,7 @@ class RemoteStore(Store):
 
     # -- the Graph Store Protocol ----------------------------------------------------------------------
     def _gsp(self, method: str, graph: str, accept: str | None = None) -> requests.Response:
+        graph_node(graph)
         headers = {**self._headers, **({"Accept": accept} if accept else {})}
         try:
             response = self._session.request(

@@ -21,6 +21,7 @@ from rdflib.term import Node
 from graph.errors import UnsupportedFormat
 from graph.formats import is_results_format, rdf_format, results_format
 from graph.sparql_text import query_form
+from graph.terms import graph_node
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Dataset:
 
     default: tuple[str, ...] = ()
     named: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (*self.default, *self.named):
+            graph_node(name)
 
     def __bool__(self) -> bool:
         return bool(self.default or self.named)
@@ -172,7 +177,7 @@ class Store(ABC):
 
     def count(self, graph: str | None = None) -> int:
         """The number of triples in one named graph, or of quads in all named graphs."""
-        target = f"<{graph}>" if graph else "?g"
+        target = str(graph_node(graph)) if graph else "?g"
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}").rows
         return int(str(rows[0][0]))
 
@@ -188,11 +193,11 @@ class Store(ABC):
 
 def graphs_update(graphs: Mapping[str, Graph], *, replace: bool) -> str:
     """One SPARQL Update that (re)writes several named graphs: the all-or-nothing write of both stores."""
-    parts = [f"DROP SILENT GRAPH <{name}>" for name in graphs] if replace else []
+    parts = [f"DROP SILENT GRAPH {graph_node(name)}" for name in graphs] if replace else []
     blocks = []
     for name, data in graphs.items():
         triples = data.serialize(format="nt", encoding="utf-8").decode("utf-8")
-        blocks.append(f"GRAPH <{name}> {{\n{triples}}}")
+        blocks.append(f"GRAPH {graph_node(name)} {{\n{triples}}}")
     parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
     return " ;\n".join(parts)
 

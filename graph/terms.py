@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from graph.errors import RefusedInput
+
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _not_an_ill_typed_literal(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Failed to convert Literal lexical form to value")
+
+
+# rdflib logs a warning with a traceback for every ill-typed literal it builds ("2025-02-30"^^xsd:date):
+# one per such value in every result, on stderr when nothing else handles it. An ill-typed value is the
+# shapes' business (sh:datatype names it, with its focus node); and the record's traceback would keep the
+# frames of the query that produced it, engine results included, alive for as long as a handler holds it.
+logging.getLogger("rdflib.term").addFilter(_not_an_ill_typed_literal)
 
 
 def to_rdflib(term: OxTerm) -> Node:
@@ -50,6 +64,21 @@ def converter() -> Callable[[OxTerm], Node]:
     next (predicates, classes, countries). Terms are immutable on both sides, so the cache is shared by the
     process; it never holds more than CACHE_LIMIT terms, so a large result is not kept alive after it."""
     return _convert
+
+
+def graph_node(name: str) -> ox.NamedNode:
+    """The node of a graph name that came from outside (a request, the command line): an absolute IRI,
+    else RefusedInput. Checked before the name is used anywhere, a SPARQL text included.
+
+    >>> graph_node("https://example.org/g/1")
+    <NamedNode value=https://example.org/g/1>
+    """
+    try:
+        return ox.NamedNode(name)
+    except ValueError as error:
+        raise RefusedInput(
+            f"{name!r} is not a graph name: write an absolute IRI, such as https://example.org/graph/1 ({error})."
+        ) from None
 
 
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:

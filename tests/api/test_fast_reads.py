@@ -59,6 +59,7 @@ CASES = {
         "GET",
         {"query_string": {"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "default-graph-uri": "urn:nothing"}},
     ),
+    "graph name not an IRI": ("GET", {"query_string": {"query": "ASK {}", "named-graph-uri": "http://x/a> {} } #"}}),
     "ASK as CSV": ("GET", {"query_string": {"query": "ASK {}"}, "headers": {"Accept": "text/csv"}}),
     "syntax error": ("GET", {"query_string": {"query": "SELECT ?s WHERE { ?s"}}),
     "SERVICE": ("GET", {"query_string": {"query": "SELECT * { SERVICE <http://example.org/q> { ?s ?p ?o } }"}}),

@@ -93,6 +93,20 @@ def test_syntax_error_is_400_with_the_position_in_the_query_sent(
 
 
 @pytest.mark.parametrize(
+    ("path", "parameters"),
+    [
+        ("/sparql", {"query": "ASK {}", "default-graph-uri": "http://x/a> {} } #"}),
+        ("/sparql", {"query": "ASK {}", "named-graph-uri": "relative/graph"}),
+        ("/store", {"graph": "http://x/a> { ?s ?p ?o }"}),
+        ("/export/nquads", {"graph": "http://x/a b"}),
+    ],
+)
+def test_a_graph_name_that_is_not_an_iri_is_refused(client: FlaskClient, path: str, parameters: dict[str, str]) -> None:
+    body = problem(client.get(path, query_string=parameters))
+    assert body["status"] == 400 and "is not a graph name: write an absolute IRI" in body["detail"], body
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "SELECT * WHERE { SERVICE <http://dbpedia.org/sparql> { ?s ?p ?o } }",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import XSD, Graph, Literal, URIRef
 
+from graph import terms
 from graph.embedded import EmbeddedStore
-from graph.errors import NotFound, QuerySyntaxError, UnsupportedFormat
+from graph.errors import NotFound, QuerySyntaxError, RefusedInput, UnsupportedFormat
 from graph.store import Dataset, Store
 
 G1 = "http://example.org/g1"
@@ -199,3 +201,36 @@ def test_converted_terms_are_kept_between_results_up_to_a_limit(monkeypatch: pyt
     assert len(terms._converted) <= 3  # never more than the limit, even within one result
     assert terms.converter()(date) is not first  # the cache started afresh when full
     assert terms.converter()(ox.BlankNode("b1")) == terms.converter()(ox.BlankNode("b1"))
+
+
+@pytest.mark.parametrize("name", ["http://example.org/g1> { ?s ?p ?o } } #", "g1", "http://example.org/a b"])
+def test_a_graph_name_must_be_an_absolute_iri(store: Store, name: str) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    for action in (
+        lambda: store.has_graph(name),
+        lambda: store.count(name),
+        lambda: store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=name),
+        lambda: store.drop_graph(name),
+        lambda: store.serialize("ASK {}", "application/sparql-results+json", io.BytesIO(), Dataset((name,))),
+    ):
+        with pytest.raises(RefusedInput, match="is not a graph name"):
+            action()
+    assert store.count() == 3 and store.named_graphs() == [G1]
+
+
+def test_an_ill_typed_literal_comes_back_as_written_without_a_logged_traceback(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    day = '"2025-02-30"'
+    terms._converted.clear()  # converted afresh, not found in the process-wide cache
+    store.load(
+        f"<http://example.org/e> <http://example.org/day> {day}^^<{XSD.date}> .".encode(),
+        ox.RdfFormat.N_TRIPLES,
+        graph=G1,
+    )
+    with caplog.at_level(logging.DEBUG):
+        rows = store.select("SELECT ?d WHERE { ?e <http://example.org/day> ?d }").rows
+        triples = set(store.construct("CONSTRUCT WHERE { ?e <http://example.org/day> ?d }"))
+    assert rows == [(Literal(day.strip('"'), datatype=XSD.date),)]
+    assert {o for _s, _p, o in triples} == {rows[0][0]}
+    assert not [r for r in caplog.records if r.name.startswith("rdflib")]
