@@ -44,29 +44,39 @@ def mentioned_among_queries(iris: Sequence[str]) -> Iterator[str]:
         yield f"SELECT DISTINCT ?n WHERE {{ VALUES ?n {{ {values} }} {{ ?n ?p ?o }} UNION {{ ?s ?p ?n }} }}"
 
 
-def context_query(iris: Sequence[str]) -> str:
+def context_query(iris: Sequence[str], ignoring: str | None = None) -> str:
     """The CONSTRUCT of what a store knows about `iris`: their triples, the types of what they point to,
-    their office holdings and those holdings' offices."""
+    their office holdings and those holdings' offices; in every named graph but `ignoring` when given (a
+    graph being written meanwhile: each pattern is then matched graph by graph, which costs the same)."""
     values = " ".join(f"<{iri}>" for iri in iris)
+    count = iter(range(1, 9))
+
+    def known(pattern: str) -> str:
+        if ignoring is None:
+            return f"{pattern} ."
+        name = f"?g{next(count)}"
+        return f"GRAPH {name} {{ {pattern} }} FILTER ({name} != <{ignoring}>)"
+
     return f"""
         CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
         WHERE {{
           VALUES ?n {{ {values} }}
-          {{ ?n ?p ?o OPTIONAL {{ ?o a ?type }} }}
-          UNION {{ ?h <{BL.holder}> ?n ; ?hp ?ho }}
-          UNION {{ ?h <{BL.holder}> ?n ; <{BL.office}> ?office . ?office ?op ?oo OPTIONAL {{ ?oo a ?otype }} }}
+          {{ {known("?n ?p ?o")} OPTIONAL {{ {known("?o a ?type")} }} }}
+          UNION {{ {known(f"?h <{BL.holder}> ?n")} {known("?h ?hp ?ho")} }}
+          UNION {{ {known(f"?h <{BL.holder}> ?n")} {known(f"?h <{BL.office}> ?office")} {known("?office ?op ?oo")}
+                   OPTIONAL {{ {known("?oo a ?otype")} }} }}
         }}"""
 
 
-def context_queries(iris: Sequence[str]) -> Iterator[str]:
+def context_queries(iris: Sequence[str], ignoring: str | None = None) -> Iterator[str]:
     """The context CONSTRUCTs for `iris`, one per batch of 400."""
     for start in range(0, len(iris), _BATCH):
-        yield context_query(iris[start : start + _BATCH])
+        yield context_query(iris[start : start + _BATCH], ignoring)
 
 
-def context_for(store: Store, data: Graph) -> Graph:
+def context_for(store: Store, data: Graph, ignoring: str | None = None) -> Graph:
     """The context of an rdflib graph of new data, as an rdflib graph."""
     context = Graph()
-    for query in context_queries([str(iri) for iri in mentioned_iris(data)]):
+    for query in context_queries([str(iri) for iri in mentioned_iris(data)], ignoring):
         context += store.construct(query)
     return context

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
@@ -40,7 +40,6 @@ OWN_SUBJECTS = (
     "FILTER EXISTS { GRAPH ?own_graph { ?this ?own_p ?own_o } "
     f"FILTER (?own_graph != <{CONTEXT_GRAPH}> && ?own_graph != <{ONTOLOGY_AUX_GRAPH}>) }}"
 )
-Callback = Callable[[], object]
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 WORKERS = min(4, os.cpu_count() or 1)
 _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
@@ -72,11 +71,11 @@ class EngineValidator:
         return compile_shapes(self.shapes)
 
     def validate_staged(
-        self, staged: Staged, store: Store, removed: Graph | None = None, *, context_read: Callback | None = None
+        self, staged: Staged, store: Store, removed: Graph | None = None, *, ignoring: str | None = None
     ) -> ValidationReport:
         """Validate staged data together with what `store` knows about the IRIs it mentions, less the
-        `removed` triples (what an update would delete). `context_read` is called once that is read: from
-        then on the store is not read again, so writing to it cannot change the verdict."""
+        `removed` triples (what an update would delete), read from every named graph but `ignoring` (one
+        being written meanwhile, which cannot change the verdict)."""
         dataset = staged.dataset
         context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
         for name in (context, ontology):
@@ -84,15 +83,14 @@ class EngineValidator:
                 raise RefusedInput(f"The graph name <{name.value}> is reserved for validation; use another one.")
         try:
             dataset.load(self._ontology, ox.RdfFormat.N_TRIPLES, to_graph=ontology)
-            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), _context_queries(dataset, store)):
+            queries = _context_queries(dataset, store, ignoring)
+            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), queries):
                 if triples:
                     dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
             for triple in removed if removed is not None else ():
                 subject, predicate, value = (to_oxigraph(term) for term in triple)
                 if isinstance(subject, ox.NamedNode | ox.BlankNode) and isinstance(predicate, ox.NamedNode):
                     dataset.remove(ox.Quad(subject, predicate, value, context))
-            if context_read is not None:
-                context_read()
             staged_store = EmbeddedStore.around(dataset)
             present = _present_classes(staged_store)
             # A check whose target classes have no instance here has nothing to judge: skip its query.
@@ -152,7 +150,7 @@ def _present_classes(store: Store) -> set[str]:
     return {str(row[0]) for row in store.select(_PRESENT_CLASSES)}
 
 
-def _context_queries(dataset: ox.Store, store: Store) -> Iterable[str]:
+def _context_queries(dataset: ox.Store, store: Store, ignoring: str | None) -> Iterable[str]:
     """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data.
 
     The IRIs are found from the smaller side: the store's own IRIs looked up in the staged data when the
@@ -168,7 +166,7 @@ def _context_queries(dataset: ox.Store, store: Store) -> Iterable[str]:
     found: set[str] = set()
     for batch in _POOL.map(run, queries):
         found.update(batch)
-    return context_queries(sorted(found))
+    return context_queries(sorted(found), ignoring)
 
 
 def _message(check: Check, row: dict[str, Node]) -> str:

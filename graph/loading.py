@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import gc
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,29 +117,24 @@ def _load_while_validating(
     format: str | None,
     progress: Progress | None,
 ) -> LoadSummary:
-    """Stage a file of triples, and bulk-load it into the empty graph `target` on another thread while the
-    shapes are checked; drop the graph if the file is refused.
+    """Bulk-load a file of triples into the empty graph `target` on another thread while it is staged and
+    its shapes are checked; drop the graph if the file is refused.
 
-    The load starts once validation has read what the store knows about the file's nodes (the checks run
-    on the staged copy), so what it writes cannot change the verdict. The graph is journaled
-    (`graph.bulk.journaled`): a process killed meanwhile leaves nothing behind once the store is opened again.
+    Validation reads what the store knows about the file's nodes from every graph but `target`, so what
+    the load writes cannot change the verdict. The graph is journaled (`graph.bulk.journaled`): a process
+    killed meanwhile leaves nothing behind once the store is opened again.
     """
     parsed_as = signature(path)
     node = ox.NamedNode(target)
     # Leaving the pool waits for the load to end; leaving the journal then drops the graph on any error.
     with journaled(store.oxigraph, node), ThreadPoolExecutor(1, thread_name_prefix="bulk-load") as pool:
-        staged = stage_files([path], graph=target, format=format, progress=progress)  # the strict parse
-        loading: list[Future[None]] = []
-
-        def start_loading() -> None:
-            bulk_load = store.oxigraph.bulk_load
-            loading.append(pool.submit(bulk_load, path=str(path), format=direct_format, to_graph=node, lenient=True))
-
-        report = validator.validate_staged(staged, store, context_read=start_loading)
+        bulk_load = store.oxigraph.bulk_load  # lenient: the staging below is the strict parse, and refuses
+        loading = pool.submit(bulk_load, path=str(path), format=direct_format, to_graph=node, lenient=True)
+        staged = stage_files([path], graph=target, format=format, progress=progress)
+        report = validator.validate_staged(staged, store, ignoring=target)
         if not report.conforms:
             raise ValidationFailed(report, source=", ".join(staged.sources))
-        for load in loading:
-            load.result()
+        loading.result()
         unchanged(path, parsed_as)
     return LoadSummary(len(staged), [target], True, report)  # the graph was empty: what was staged
 

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.context import context_for
-from graph.engine_validation import HIERARCHY_PREDICATES, Callback, EngineValidator, hierarchy_of
+from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
 from graph.namespaces import PREFIXES
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
@@ -106,17 +106,15 @@ class Validator:
         return default_ontology() if self._ontology is None else self._ontology
 
     def validate_staged(
-        self, staged: Staged, store: Store, removed: Graph | None = None, *, context_read: Callback | None = None
+        self, staged: Staged, store: Store, removed: Graph | None = None, *, ignoring: str | None = None
     ) -> ValidationReport:
         """Validate staged data together with what `store` already knows about the nodes it mentions, less
-        the `removed` triples (what an update would delete). `context_read` is called once that is read:
-        the store is not read after it."""
+        the `removed` triples (what an update would delete), read from every named graph but `ignoring`
+        (one being written meanwhile, which cannot change the verdict)."""
         if self.engine is not None:
-            return self.engine.validate_staged(staged, store, removed, context_read=context_read)
+            return self.engine.validate_staged(staged, store, removed, ignoring=ignoring)
         data = staged.to_rdflib()
-        context = context_for(store, data)
-        if context_read is not None:
-            context_read()
+        context = context_for(store, data, ignoring)
         if removed is not None:
             context -= removed
         return self.validate(data, context)
