@@ -154,7 +154,9 @@ def _context_queries(dataset: ox.Store, store: Store, ignoring: str | None) -> I
     """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data.
 
     The IRIs are found from the smaller side: the store's own IRIs looked up in the staged data when the
-    store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions."""
+    store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions. The store's IRIs may
+    include some of the graph `ignoring` (being loaded meanwhile): the CONSTRUCTs leave that graph out, so
+    either way the context is the same."""
 
     def run(query: str) -> list[str]:
         solutions = dataset.query(query, use_default_graph_as_union=True)
