@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.errors import NotFound
 from graph.namespaces import BL
 from graph.network import NetworkFilter, project, state_iri
 from graph.store import Store
@@ -37,6 +38,8 @@ def centrality(
     """States ranked by a centrality measure over the relations between them (isolated states left out)."""
     if measure not in MEASURES:
         raise ValueError(f"Unknown measure {measure!r}; use {', '.join(MEASURES)}.")
+    if top < 1:
+        raise ValueError("top is 1 or more.")
     simple = states_graph(project(store, selection))
     simple.remove_nodes_from([n for n in list(simple) if simple.degree(n) == 0])
     if simple.number_of_nodes() == 0:
@@ -102,6 +105,10 @@ def dyad_timeline(
         raise ValueError(f"by must be one of {', '.join(PERIODS)}.")
     bounds = NetworkFilter(start=start, end=end)  # checked days: nothing else is written into the query
     start, end = bounds.start, bounds.end
+    for code in (a, b):
+        types = " ".join(f"<{BL[kind]}>" for kind in STATE_TYPES)
+        if not store.ask(f"ASK {{ VALUES ?type {{ {types} }} <{state_iri(code)}> a ?type }}"):
+            raise NotFound(f"No state with code {code.upper()} in the graph; states go by ISO 3166-1 alpha-3 codes.")
     window = "".join(
         (
             f' FILTER (?latest >= "{start}"^^xsd:date)' if start else "",

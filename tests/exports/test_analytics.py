@@ -14,6 +14,7 @@ from api.app import create_app
 from api.settings import Settings
 from graph.analytics import centrality, dyad_timeline, shortest_paths
 from graph.embedded import EmbeddedStore
+from graph.errors import NotFound
 from graph.loading import init_store
 from graph.network import NetworkFilter
 from graph.store import Store
@@ -34,6 +35,8 @@ def test_the_korea_japan_timeline_shows_both_meetings_in_their_months(seeded: St
     )
     with pytest.raises(ValueError, match="is not a date"):  # nothing but a checked day reaches the query
         dyad_timeline(seeded, "KOR", "JPN", end='2025-01-01"^^xsd:date) FILTER (true')
+    with pytest.raises(NotFound, match="No state with code JAP"):  # a typo is not an empty timeline
+        dyad_timeline(seeded, "KOR", "jap")
 
 
 def test_paths_carry_the_facts_along_each_hop(seeded: Store) -> None:
@@ -104,6 +107,13 @@ def test_export_routes_name_their_files(seeded: Store) -> None:
         assert refused.status_code == 400 and refused.json is not None and refused.json["detail"] == detail
     ranked = client.get("/network/centrality", query_string={"top": "ten"})
     assert ranked.status_code == 400 and ranked.json is not None and "top='ten'" in ranked.json["detail"]
+    for top in ("0", "-1"):
+        refused = client.get("/network/centrality", query_string={"top": top})
+        assert refused.status_code == 400 and refused.json is not None and refused.json["detail"] == "top is 1 or more."
+    unknown = client.get("/network/dyad/KOR/ZZZ/timeline")
+    assert (
+        unknown.status_code == 404 and unknown.json is not None and "No state with code ZZZ" in unknown.json["detail"]
+    )
 
 
 def test_export_and_network_from_the_shell(tmp_path: Path) -> None:
