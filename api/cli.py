@@ -257,8 +257,8 @@ def network_options(command: F) -> F:
         [
             click.option("--country", multiple=True, metavar="ISO3", help="Keep these states and their neighbourhood."),
             click.option("--depth", default=1, show_default=True, help="Hops around --country."),
-            click.option("--from", "start", metavar="DATE", help="Keep facts overlapping this day or later."),
-            click.option("--to", "end", metavar="DATE", help="Keep facts overlapping this day or earlier."),
+            click.option("--from", "start", metavar="DATE", help="Keep facts from this day, month or year on."),
+            click.option("--to", "end", metavar="DATE", help="Keep facts up to this day, month or year."),
             click.option("--type", "relations", multiple=True, metavar="RELATION", help="met, dispute, allied, …"),
             click.option("--source", "sources", multiple=True, metavar="IRI", help="Keep facts from these sources."),
             click.option("--min-sources", default=0, help="Keep facts with at least this many sources."),
