@@ -13,6 +13,10 @@ with one participant. The cost follows the size of what is inserted and deleted:
 CONSTRUCT per operation, one description query per 400 touched nodes, then the usual context queries.
 Not previewed: CLEAR and DROP of whole graphs, and operations that read what an earlier operation of the
 same request wrote.
+
+An update that would write into the store's own default graph (triples of INSERT DATA or of an INSERT
+template outside any `GRAPH`, without `WITH`; `ADD`/`COPY`/`MOVE … TO DEFAULT`) is refused before any of
+this: every fact here lives in a named graph, the source that states it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from graph.errors import ValidationFailed
+from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
 from graph.sparql_text import blank_literals, group_end, operation_spans
 from graph.store import Store
@@ -36,8 +40,16 @@ _KEYWORD = re.compile(
     r"ADD|COPY|MOVE)\b",
     re.IGNORECASE,
 )
-_GRAPH_TRANSFER = re.compile(
-    r"^\s*(?:ADD|COPY|MOVE)\s+(?:SILENT\s+)?(?:GRAPH\s+)?(<[^>]*>|DEFAULT)\s+TO\s+", re.IGNORECASE
+_GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned copy, and these forms hold no literal
+    r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(?:ADD|COPY|MOVE)\s+(?:SILENT\s+)?(?:GRAPH\s+)?"
+    r"(\S+)\s+TO\s+(?:GRAPH\s+)?(\S+)\s*$",
+    re.IGNORECASE,
+)
+DEFAULT_GRAPH_WRITE = (
+    "The update writes triples outside any GRAPH, into the store's own default graph, where no source "
+    "states them (queries would see them; graph listings, counts and GET /store?default would not). Put "
+    "them in a named graph: INSERT DATA {{ GRAPH <https://w3id.org/bilateral/graph/…> {{ … }} }}, or begin "
+    "the update with WITH <graph>. Found in: {operation}"
 )
 _GRAPH_OPEN = re.compile(r"\bGRAPH\s+(?:[?$]\w+\s*)?\{", re.IGNORECASE)  # on blanked text, where IRIs are spaces
 
@@ -55,6 +67,11 @@ def _at_graph_groups(text: str) -> list[tuple[str, str, str]]:
         cursor = end
     parts.append((text[cursor:], "", ""))
     return parts
+
+
+def _outside_graphs(template: str) -> str:
+    """What a quad template or data block holds outside its `GRAPH g { }` groups: default-graph triples."""
+    return " ".join(before for before, _, _ in _at_graph_groups(template)).strip(" .\t\r\n")
 
 
 def _without_graph_wrappers(template: str) -> str:
@@ -82,6 +99,8 @@ class Preview:
     deleted_blocks: list[str] = field(default_factory=list)
     inserted_queries: list[str] = field(default_factory=list)
     deleted_queries: list[str] = field(default_factory=list)
+    default_graph_writes: list[str] = field(default_factory=list)
+    """Operations that would insert into the store's own default graph."""
 
 
 def _template(text: str, hidden: str, keyword: re.Match[str]) -> str:
@@ -95,9 +114,11 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
     head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
     for start, end in operation_spans(update):
         text, hidden = update[start:end], blanked[start:end]
-        transfer = _GRAPH_TRANSFER.match(hidden)
+        transfer = _GRAPH_TRANSFER.match(text)
         if transfer:
-            source = text[transfer.start(1) : transfer.end(1)]
+            source, target = transfer.group(1), transfer.group(2)
+            if target.upper() == "DEFAULT":
+                preview.default_graph_writes.append(text)
             origin = "" if source.upper() == "DEFAULT" else f"FROM {source} "
             preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} {origin}WHERE {{ ?s ?p ?o }}")
             continue
@@ -107,7 +128,10 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
         for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
             if keyword in clauses:
                 opening = hidden.index("{", clauses[keyword].end() - 1)
-                blocks.append(_as_trig(text[opening + 1 : group_end(hidden, opening) - 1]))
+                block = text[opening + 1 : group_end(hidden, opening) - 1]
+                if keyword == "INSERT DATA" and _outside_graphs(block):
+                    preview.default_graph_writes.append(text)
+                blocks.append(_as_trig(block))
         if "DELETE WHERE" in clauses:
             pattern = _template(text, hidden, clauses["DELETE WHERE"])
             opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)
@@ -117,11 +141,15 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             where_open = hidden.index("{", clauses["WHERE"].end())
             where = text[where_open : group_end(hidden, where_open)]
             graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
-            with_graph = re.search(r"^\s*WITH\s+(<[^>]*>)", text, re.IGNORECASE)
+            with_graph = re.compile(r"\s*(<[^>]*>)").match(text, clauses["WITH"].end()) if "WITH" in clauses else None
             if not graphs and with_graph:
                 graphs = [with_graph.group(1)]
             named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
             sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
+            if "INSERT" in clauses and not with_graph:
+                opening = hidden.index("{", clauses["INSERT"].end() - 1)
+                if _outside_graphs(text[opening + 1 : group_end(hidden, opening) - 1]):
+                    preview.default_graph_writes.append(text)
             for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
                 if keyword in clauses:
                     template = _template(text, hidden, clauses[keyword])
@@ -159,6 +187,11 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         if blanked[m.start() : m.start() + 4].upper() in ("PREF", "BASE")
     )
     preview = _preview(update, prologue, base_iri)
+    if preview.default_graph_writes:
+        operation = " ".join(preview.default_graph_writes[0].split())
+        raise RefusedInput(
+            DEFAULT_GRAPH_WRITE.format(operation=operation[:160] + ("…" if len(operation) > 160 else ""))
+        )
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri).to_rdflib()
     touched = sorted({s for s in deleted.subjects() if isinstance(s, URIRef)})

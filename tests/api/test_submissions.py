@@ -203,15 +203,15 @@ def test_sparql_insert_data_passes_the_same_gate(client: FlaskClient, store: Emb
 
 
 def test_data_blocks_are_read_as_sparql_writes_them(client: FlaskClient, store: EmbeddedStore) -> None:
-    """No dot after the last triple, triples beside GRAPH groups, a dot after a group: all valid SPARQL."""
+    """No dot after the last triple, several GRAPH groups, a dot after a group: all valid SPARQL."""
     before = store.count()
     update = (
-        "INSERT DATA { <urn:x:a> <urn:x:p> 'one' . <urn:x:a> <urn:x:p> 'two' "
-        "GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } . <urn:x:c> <urn:x:p> 'four' }"
+        "INSERT DATA { GRAPH <urn:x:blocks> { <urn:x:a> <urn:x:p> 'one' . <urn:x:a> <urn:x:p> 'two' } . "
+        "GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } GRAPH <urn:x:more> { <urn:x:c> <urn:x:p> 'four' } }"
     )
     accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
     assert accepted.status_code == 204, accepted.data
-    assert store.count() == before + 1  # the named graphs' triples; three went to the store's own default graph
+    assert store.count() == before + 4
     assert store.ask("ASK { GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } }")
     removed = client.post(
         "/sparql",
@@ -220,6 +220,37 @@ def test_data_blocks_are_read_as_sparql_writes_them(client: FlaskClient, store: 
     )
     assert removed.status_code == 204, removed.data
     assert store.count() == before
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "INSERT DATA { <urn:x:a> <urn:x:p> 'one' GRAPH <urn:x:g> { <urn:x:b> <urn:x:p> 'two' } }",
+        "INSERT DATA { GRAPH <urn:x:g> { <urn:x:b> <urn:x:p> 'two' } . <urn:x:a> <urn:x:p> 'one' }",
+        "INSERT { ?s <urn:x:q> 'copied' } WHERE { GRAPH ?g { ?s a <https://w3id.org/bilateral/ontology#Summit> } }",
+        "INSERT { GRAPH <urn:x:g> { ?s <urn:x:q> 1 } ?s <urn:x:q> 2 } USING <urn:x:g> WHERE { ?s ?p ?o }",
+        "COPY <https://w3id.org/bilateral/graph/countries> TO DEFAULT",
+        "CLEAR SILENT GRAPH <urn:x:g> ; MOVE SILENT GRAPH <urn:x:g> TO DEFAULT",
+    ],
+)
+def test_writes_into_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore, update: str) -> None:
+    before = store.count()
+    refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    assert refused.status_code == 400, refused.data
+    detail = json.loads(refused.data)["detail"]
+    assert "outside any GRAPH" in detail and "WITH <graph>" in detail and "Found in:" in detail
+    assert store.count() == before and not store.ask("ASK { ?s <urn:x:p> 'one' }")
+
+
+def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: EmbeddedStore) -> None:
+    before = store.count()
+    update = (
+        "PREFIX x: <urn:x:>\nWITH <urn:x:with>\nINSERT { ?s x:tag 'summit' } "
+        "WHERE { GRAPH ?g { ?s a <https://w3id.org/bilateral/ontology#Summit> } }"
+    )
+    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    assert accepted.status_code == 204, accepted.data
+    assert store.count("urn:x:with") > 0 and store.count() == before + store.count("urn:x:with")
 
 
 def test_insert_where_and_graph_copies_are_previewed(client: FlaskClient, store: EmbeddedStore) -> None:
