@@ -16,7 +16,8 @@ same request wrote.
 
 An update that would write into the store's own default graph (triples of INSERT DATA or of an INSERT
 template outside any `GRAPH`, without `WITH`; `ADD`/`COPY`/`MOVE … TO DEFAULT`) is refused before any of
-this: every fact here lives in a named graph, the source that states it.
+this: every fact here lives in a named graph, the source that states it. So is `ADD`/`COPY`/`MOVE` from
+`DEFAULT`, which would read that empty graph (and whose preview would read the whole union).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ _GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned co
     r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(?:ADD|COPY|MOVE)\s+(?:SILENT\s+)?(?:GRAPH\s+)?"
     r"(\S+)\s+TO\s+(?:GRAPH\s+)?(\S+)\s*$",
     re.IGNORECASE,
+)
+DEFAULT_GRAPH_SOURCE = (
+    "ADD, COPY and MOVE from DEFAULT would read the store's own default graph, which holds nothing here (every "
+    "fact lives in a named graph; queries see their union), so COPY and MOVE would only empty the target. "
+    "Name the graph to copy: ADD <https://w3id.org/bilateral/graph/…> TO <graph>. Found in: {operation}"
 )
 DEFAULT_GRAPH_WRITE = (
     "The update writes triples outside any GRAPH, into the store's own default graph, where no source "
@@ -119,8 +125,9 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             source, target = transfer.group(1), transfer.group(2)
             if target.upper() == "DEFAULT":
                 preview.default_graph_writes.append(text)
-            origin = "" if source.upper() == "DEFAULT" else f"FROM {source} "
-            preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} {origin}WHERE {{ ?s ?p ?o }}")
+            if source.upper() == "DEFAULT":
+                raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=" ".join(text.split())))
+            preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
             continue
         clauses: dict[str, re.Match[str]] = {}
         for match in _KEYWORD.finditer(hidden):  # the first of each keyword: later ones sit in nested groups

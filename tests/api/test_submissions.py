@@ -242,6 +242,14 @@ def test_writes_into_the_default_graph_are_refused(client: FlaskClient, store: E
     assert store.count() == before and not store.ask("ASK { ?s <urn:x:p> 'one' }")
 
 
+def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
+    before = store.count()
+    for update in ("COPY DEFAULT TO <urn:x:g>", "MOVE SILENT DEFAULT TO GRAPH <urn:x:g>", "ADD DEFAULT TO <urn:x:g>"):
+        refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+        assert refused.status_code == 400 and "Name the graph to copy" in json.loads(refused.data)["detail"]
+    assert store.count() == before
+
+
 def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     update = (
