@@ -17,7 +17,8 @@ same request wrote.
 An update that would write into the store's own default graph (triples of INSERT DATA or of an INSERT
 template outside any `GRAPH`, without `WITH`; `ADD`/`COPY`/`MOVE … TO DEFAULT`) is refused before any of
 this: every fact here lives in a named graph, the source that states it. So is `ADD`/`COPY`/`MOVE` from
-`DEFAULT`, which would read that empty graph (and whose preview would read the whole union).
+`DEFAULT`, which would read that empty graph (and whose preview would read the whole union), and a
+deletion outside any `GRAPH` without `WITH`, which would delete nothing from it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ DEFAULT_GRAPH_SOURCE = (
     "ADD, COPY and MOVE from DEFAULT would read the store's own default graph, which holds nothing here (every "
     "fact lives in a named graph; queries see their union), so COPY and MOVE would only empty the target. "
     "Name the graph to copy: ADD <https://w3id.org/bilateral/graph/…> TO <graph>. Found in: {operation}"
+)
+DEFAULT_GRAPH_DELETE = (
+    "The update deletes triples outside any GRAPH, from the store's own default graph, which holds nothing "
+    "here: every fact lives in a named graph, so it would delete nothing. Name the graph: DELETE DATA {{ GRAPH "
+    "<…> {{ … }} }}, or remove a fact from every graph that holds it: DELETE {{ GRAPH ?g {{ … }} }} WHERE {{ "
+    "GRAPH ?g {{ … }} }}. Found in: {operation}"
 )
 DEFAULT_GRAPH_WRITE = (
     "The update writes triples outside any GRAPH, into the store's own default graph, where no source "
@@ -107,6 +114,8 @@ class Preview:
     deleted_queries: list[str] = field(default_factory=list)
     default_graph_writes: list[str] = field(default_factory=list)
     """Operations that would insert into the store's own default graph."""
+    default_graph_deletes: list[str] = field(default_factory=list)
+    """Operations that would delete from it (which holds nothing: they would delete nothing)."""
 
 
 def _template(text: str, hidden: str, keyword: re.Match[str]) -> str:
@@ -136,13 +145,18 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             if keyword in clauses:
                 opening = hidden.index("{", clauses[keyword].end() - 1)
                 block = text[opening + 1 : group_end(hidden, opening) - 1]
-                if keyword == "INSERT DATA" and _outside_graphs(block):
-                    preview.default_graph_writes.append(text)
+                if _outside_graphs(block):
+                    affected = (
+                        preview.default_graph_writes if keyword == "INSERT DATA" else preview.default_graph_deletes
+                    )
+                    affected.append(text)
                 blocks.append(_as_trig(block))
         if "DELETE WHERE" in clauses:
             pattern = _template(text, hidden, clauses["DELETE WHERE"])
             opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)
             where = text[opening : group_end(hidden, opening)]
+            if _outside_graphs(where[1:-1]):
+                preview.default_graph_deletes.append(text)
             preview.deleted_queries.append(f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}")
         elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
             where_open = hidden.index("{", clauses["WHERE"].end())
@@ -153,10 +167,14 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
                 graphs = [with_graph.group(1)]
             named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
             sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
-            if "INSERT" in clauses and not with_graph:
-                opening = hidden.index("{", clauses["INSERT"].end() - 1)
-                if _outside_graphs(text[opening + 1 : group_end(hidden, opening) - 1]):
-                    preview.default_graph_writes.append(text)
+            for keyword, affected in (
+                ("INSERT", preview.default_graph_writes),
+                ("DELETE", preview.default_graph_deletes),
+            ):
+                if keyword in clauses and not with_graph:
+                    opening = hidden.index("{", clauses[keyword].end() - 1)
+                    if _outside_graphs(text[opening + 1 : group_end(hidden, opening) - 1]):
+                        affected.append(text)
             for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
                 if keyword in clauses:
                     template = _template(text, hidden, clauses[keyword])
@@ -194,11 +212,13 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         if blanked[m.start() : m.start() + 4].upper() in ("PREF", "BASE")
     )
     preview = _preview(update, prologue, base_iri)
-    if preview.default_graph_writes:
-        operation = " ".join(preview.default_graph_writes[0].split())
-        raise RefusedInput(
-            DEFAULT_GRAPH_WRITE.format(operation=operation[:160] + ("…" if len(operation) > 160 else ""))
-        )
+    for found, message in (
+        (preview.default_graph_writes, DEFAULT_GRAPH_WRITE),
+        (preview.default_graph_deletes, DEFAULT_GRAPH_DELETE),
+    ):
+        if found:
+            operation = " ".join(found[0].split())
+            raise RefusedInput(message.format(operation=operation[:160] + ("…" if len(operation) > 160 else "")))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri).to_rdflib()
     touched = sorted({s for s in deleted.subjects() if isinstance(s, URIRef)})

@@ -242,6 +242,38 @@ def test_writes_into_the_default_graph_are_refused(client: FlaskClient, store: E
     assert store.count() == before and not store.ask("ASK { ?s <urn:x:p> 'one' }")
 
 
+def test_deletions_outside_any_graph_are_refused_and_graph_patterns_delete(
+    client: FlaskClient, store: EmbeddedStore
+) -> None:
+    writer = {"Authorization": f"Bearer {WRITER}"}
+    fact = "<urn:x:fact> <urn:x:p> 'wrong'"
+    assert (
+        client.post(
+            "/sparql", data={"update": f"INSERT DATA {{ GRAPH <urn:x:g1> {{ {fact} }} }}"}, headers=writer
+        ).status_code
+        == 204
+    )
+    assert (
+        client.post(
+            "/sparql", data={"update": f"INSERT DATA {{ GRAPH <urn:x:g2> {{ {fact} }} }}"}, headers=writer
+        ).status_code
+        == 204
+    )
+    before = store.count()
+    for update in (
+        f"DELETE DATA {{ {fact} }}",
+        "DELETE WHERE { <urn:x:fact> <urn:x:p> ?o }",
+        "DELETE { ?s <urn:x:p> ?o } WHERE { GRAPH ?g { ?s <urn:x:p> ?o } }",
+    ):
+        refused = client.post("/sparql", data={"update": update}, headers=writer)
+        assert refused.status_code == 400, refused.data
+        assert "would delete nothing" in json.loads(refused.data)["detail"]
+    assert store.count() == before
+    everywhere = "DELETE { GRAPH ?g { ?s <urn:x:p> ?o } } WHERE { GRAPH ?g { ?s <urn:x:p> ?o } }"
+    assert client.post("/sparql", data={"update": everywhere}, headers=writer).status_code == 204
+    assert store.count() == before - 2 and not store.ask("ASK { <urn:x:fact> ?p ?o }")
+
+
 def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     for update in ("COPY DEFAULT TO <urn:x:g>", "MOVE SILENT DEFAULT TO GRAPH <urn:x:g>", "ADD DEFAULT TO <urn:x:g>"):
