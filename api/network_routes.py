@@ -49,8 +49,8 @@ def path() -> Response:
         raise Problem(400, "Bad request", "Name both states: /network/path?from=KOR&to=PRK (alpha-3 codes).")
     try:
         found = shortest_paths(app_state().store(), origin, target)
-    except ValueError as error:
-        raise Problem(404, "Not found", str(error)) from None
+    except ValueError as error:  # a code that cannot be one; an unknown state is a NotFound (404)
+        raise Problem(400, "Bad request", str(error)) from None
     return jsonify(paths=[{"states": p.states, "steps": p.steps} for p in found])
 
 

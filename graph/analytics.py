@@ -77,7 +77,7 @@ def shortest_paths(
     start, end = state_iri(origin), state_iri(target)
     for code, node in ((origin, start), (target, end)):
         if node not in simple:
-            raise ValueError(f"No state with code {code.upper()} in the graph.")
+            raise NotFound(f"No state with code {code.upper()} in the graph; states go by ISO 3166-1 alpha-3 codes.")
     try:
         found = list(nx.all_shortest_paths(simple, start, end))[:limit]
     except nx.NetworkXNoPath:

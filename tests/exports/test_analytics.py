@@ -43,7 +43,7 @@ def test_paths_carry_the_facts_along_each_hop(seeded: Store) -> None:
     paths = shortest_paths(seeded, "KOR", "USA")
     assert [p.states for p in paths] == [[STATE + "KOR", STATE + "USA"]]
     assert sorted(f["type"] for f in paths[0].steps[0]) == ["allied", "met"]
-    with pytest.raises(ValueError, match="No state with code ZZZ"):
+    with pytest.raises(NotFound, match="No state with code ZZZ"):
         shortest_paths(seeded, "KOR", "ZZZ")
 
 
@@ -86,6 +86,13 @@ def test_network_routes_answer_json_and_csv(seeded: Store) -> None:
     assert timeline.mimetype == "text/csv" and b"2025-06,SidelinesMeeting,1,2.5" in timeline.data
     assert client.get("/network/centrality", query_string={"measure": "fame"}).status_code == 400
     assert client.get("/network/path", query_string={"from": "KOR"}).status_code == 400
+    assert client.get("/network/path", query_string={"from": "KOR", "to": "XXX"}).status_code == 404
+    malformed = client.get("/network/path", query_string={"from": "KOR", "to": "U S A"})
+    assert (
+        malformed.status_code == 400
+        and malformed.json is not None
+        and "not a valid identifier" in malformed.json["detail"]
+    )
 
 
 def test_export_routes_name_their_files(seeded: Store) -> None:
