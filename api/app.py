@@ -13,6 +13,7 @@ from api import exports, graph_store, network_routes, pages, problems, sparql_pr
 from api.context import AppState, StoreFactory
 from api.fast_reads import FastReads
 from api.settings import Settings
+from api.streamed_bodies import StreamedBodies
 
 READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*|network/.*)$"
 
@@ -31,5 +32,7 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
         expose_headers=["Location", "X-Bilateral-Truncated"],
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
+    # Chunked bodies (no Content-Length) are left to Flask by the fast path; read whole, or refused, first.
+    app.wsgi_app = StreamedBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

@@ -26,6 +26,7 @@ from graph.errors import (
 from graph.submissions import MissingSource
 
 PROBLEM = "application/problem+json"
+TOO_LARGE = "The request body is larger than this server accepts (BILATERAL_MAX_BODY_MB)."
 log = logging.getLogger("bilateral.api")
 
 
@@ -110,7 +111,7 @@ def install(app: Flask) -> None:
         headers.pop("Content-Type", None)
         detail = error.description or error.name
         if status == 413:
-            detail = "The request body is larger than this server accepts (BILATERAL_MAX_BODY_MB)."
+            detail = TOO_LARGE
         return problem_response(Problem(status, error.name, detail, headers))
 
     @app.errorhandler(Exception)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
@@ -43,3 +46,33 @@ def test_rdflib_sparqlupdatestore_writes_with_a_token(seeded_server: BilateralSe
     refused = SPARQLUpdateStore(endpoint, endpoint)
     with pytest.raises(Exception, match="401"):
         Graph(refused, identifier=URIRef("urn:x:client-test")).add((URIRef("urn:x:s"), URIRef("urn:x:p"), Literal(2)))
+
+
+def chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
+    """A body `requests` sends with Transfer-Encoding: chunked (no Content-Length)."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def test_a_chunked_body_is_read_whole_or_refused_whole(seeded_server: BilateralServer) -> None:
+    graph = "urn:x:chunked"
+    writer = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/n-triples"}
+    lines = b"".join(b"<urn:x:s%d> <urn:x:p> <urn:x:o> .\n" % n for n in range(2000))
+    stored = requests.put(
+        f"{seeded_server.url}/store", params={"graph": graph}, data=chunks(lines, 4096), headers=writer
+    )
+    assert stored.status_code in (201, 204), stored.text
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    assert (
+        requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"}).text.split()[1] == "2000"
+    )
+    # Over the 16 MiB limit, whose end falls at a line end (32-byte lines): read only as far as the limit,
+    # it would parse as a valid graph and replace the one above.
+    line = b"<urn:x:b> <urn:x:p> <urn:x:o> .\n"
+    assert len(line) == 32
+    big = line * (16 * 1024 * 1024 // len(line) + 1000)
+    refused = requests.put(f"{seeded_server.url}/store", params={"graph": graph}, data=chunks(big), headers=writer)
+    assert refused.status_code == 413 and "BILATERAL_MAX_BODY_MB" in refused.json()["detail"]
+    assert (
+        requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"}).text.split()[1] == "2000"
+    )
