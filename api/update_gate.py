@@ -31,7 +31,7 @@ from rdflib import URIRef
 
 from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
-from graph.sparql_text import blank_literals, group_end, operation_spans
+from graph.sparql_text import blank_literals, group_end, operation_spans, without_comments
 from graph.store import Store
 from graph.validation import Validator
 
@@ -82,9 +82,15 @@ def _at_graph_groups(text: str) -> list[tuple[str, str, str]]:
     return parts
 
 
+def _quoted(operation: str) -> str:
+    """An operation as an error message quotes it: on one line, its first 160 characters."""
+    text = " ".join(operation.split())
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
 def _outside_graphs(template: str) -> str:
     """What a quad template or data block holds outside its `GRAPH g { }` groups: default-graph triples."""
-    return " ".join(before for before, _, _ in _at_graph_groups(template)).strip(" .\t\r\n")
+    return without_comments(" ".join(before for before, _, _ in _at_graph_groups(template))).strip(" .\t\r\n")
 
 
 def _without_graph_wrappers(template: str) -> str:
@@ -100,7 +106,8 @@ def _as_trig(block: str) -> str:
 
 
 def _default_graph(triples: str) -> str:
-    text = triples.strip().removeprefix(".")  # SPARQL allows a dot after a GRAPH group; TriG does not
+    # SPARQL allows a dot after a GRAPH group, TriG does not; and a comment would hide the closing brace
+    text = without_comments(triples).strip().removeprefix(".")
     return f"{{ {text} }}" if text.strip() else ""
 
 
@@ -135,7 +142,7 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             if target.upper() == "DEFAULT":
                 preview.default_graph_writes.append(text)
             if source.upper() == "DEFAULT":
-                raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=" ".join(text.split())))
+                raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=_quoted(text)))
             preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
             continue
         clauses: dict[str, re.Match[str]] = {}
@@ -217,8 +224,7 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         (preview.default_graph_deletes, DEFAULT_GRAPH_DELETE),
     ):
         if found:
-            operation = " ".join(found[0].split())
-            raise RefusedInput(message.format(operation=operation[:160] + ("…" if len(operation) > 160 else "")))
+            raise RefusedInput(message.format(operation=_quoted(found[0])))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri).to_rdflib()
     touched = sorted({s for s in deleted.subjects() if isinstance(s, URIRef)})

@@ -38,6 +38,15 @@ def blank_literals(text: str) -> str:
     return _LEXEMES.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def without_comments(text: str) -> str:
+    """The text with its comments replaced by spaces (a `#` inside a string or an IRI is not one).
+
+    >>> without_comments("<http://x/#a> 'b # c' # d")
+    "<http://x/#a> 'b # c'    "
+    """
+    return _LEXEMES.sub(lambda m: " " * len(m.group(0)) if m.lastgroup == "comment" else m.group(0), text)
+
+
 def query_form(query: str) -> str:
     """The form of a query: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
 

@@ -282,6 +282,13 @@ def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, st
     assert store.count() == before
 
 
+def test_a_comment_beside_graph_groups_is_not_a_default_graph_triple(client: FlaskClient, store: EmbeddedStore) -> None:
+    update = "INSERT DATA {\n  # from the wire story, with a '#' in <http://x/#iri> quoted\n  GRAPH <urn:x:commented> { <urn:x:a> <urn:x:p> '#1' }\n}"
+    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    assert accepted.status_code == 204, accepted.data
+    assert store.count("urn:x:commented") == 1
+
+
 def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     update = (
