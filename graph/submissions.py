@@ -137,6 +137,7 @@ def submit(
     digest = content_hash(data)
     existing = find_by_hash(store, digest)
     if existing is not None:
+        existing.quads = store.count(existing.graph)
         return Outcome(existing, False, None)
     report = (validator or Validator()).validate_staged(staged, store)
     if not report.conforms:
@@ -162,6 +163,7 @@ def submit(
     stored = find_by_hash(store, digest)
     if stored is None:
         raise InputError("The submission could not be recorded; try again.")
+    stored.quads = store.count(stored.graph)
     return Outcome(stored, stored.id == key, report)
 
 

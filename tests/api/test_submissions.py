@@ -70,6 +70,7 @@ def test_an_accepted_submission_has_its_graph_and_record(client: FlaskClient, st
     body = json.loads(response.data)
     assert response.headers["Location"] == f"/submissions/{body['id']}"
     assert body["submitter"] == "writer" and body["source"] == SOURCE["source"] and len(body["contentHash"]) == 64
+    assert body["triples"] == 17  # the answer counts what was stored, as GET does
     assert store.count(body["graph"]) == 17 and store.count() > before + 17  # the facts, and their record
     shown = json.loads(client.get(body and response.headers["Location"]).data)
     assert shown["status"] == "accepted" and shown["triples"] == 17 and shown["comment"] == "from a briefing"
@@ -100,6 +101,7 @@ def test_the_same_content_twice_is_recognised(client: FlaskClient, store: Embedd
     )
     assert again.status_code == 200 and json.loads(again.data)["duplicate"] is True
     assert again.headers["Location"] == first.headers["Location"] and store.count() == count
+    assert json.loads(again.data)["triples"] == json.loads(first.data)["triples"] == 17
 
 
 def test_a_violating_submission_is_refused_with_the_report(client: FlaskClient, store: EmbeddedStore) -> None:
