@@ -89,14 +89,26 @@ def content_hash(data: Graph) -> str:
     return hashlib.sha256("\n".join(line for line in lines if line).encode("utf-8")).hexdigest()
 
 
-def _source_of(data: Graph, citation: SourceCitation) -> tuple[URIRef, Graph]:
-    """The source IRI and any triples that describe a minted source."""
+def _described_as_source(data: Graph, node: URIRef) -> bool:
+    return (node, RDF.type, BL.Source) in data or (node, RDF.type, BL.NewsArticle) in data
+
+
+def _source_of(store: Store, data: Graph, citation: SourceCitation) -> tuple[URIRef, Graph]:
+    """The source IRI and any triples that describe a minted source. A cited IRI must name a source the
+    data describes or the store holds: provenance that points nowhere is refused."""
     extra = Graph()
     if citation.iri:
         if not _ABSOLUTE_IRI.match(citation.iri):
             raise InputError(
                 f"source={citation.iri!r} is not an absolute IRI; give one such as "
                 "https://w3id.org/bilateral/id/source/seed-000, or source_title= and source_url=."
+            )
+        known = f"ASK {{ <{citation.iri}> a/<{RDFS.subClassOf}>* <{BL.Source}> }}"
+        if not _described_as_source(data, URIRef(citation.iri)) and not store.ask(known):
+            raise MissingSource(
+                f"source=<{citation.iri}> is not a source this graph holds: cite one it does (the sources "
+                "are listed on the home page), describe it in the data as a bl:Source, or give "
+                "source_title= and source_url= instead."
             )
         return URIRef(citation.iri), extra
     if citation.url or citation.title:
@@ -108,9 +120,7 @@ def _source_of(data: Graph, citation: SourceCitation) -> tuple[URIRef, Graph]:
         extra.add((iri, RDFS.seeAlso, URIRef(citation.url)))
         return iri, extra
     described = sorted(
-        s
-        for s in data.subjects(RDF.type, None)
-        if isinstance(s, URIRef) and ((s, RDF.type, BL.Source) in data or (s, RDF.type, BL.NewsArticle) in data)
+        s for s in data.subjects(RDF.type, None) if isinstance(s, URIRef) and _described_as_source(data, s)
     )
     if len(described) == 1:
         return described[0], extra
@@ -133,7 +143,7 @@ def submit(
     data = staged.to_rdflib()
     if len(data) == 0:
         raise InputError("The submission holds no triples.")
-    source, source_facts = _source_of(data, citation)
+    source, source_facts = _source_of(store, data, citation)
     digest = content_hash(data)
     existing = find_by_hash(store, digest)
     if existing is not None:

@@ -344,6 +344,28 @@ def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: Em
     assert store.count() == before - 1
 
 
+def test_a_cited_source_must_be_one_the_graph_holds_or_the_data_describes(
+    client: FlaskClient, store: EmbeddedStore
+) -> None:
+    before = store.count()
+    unknown = "https://w3id.org/bilateral/id/source/never-described"
+    refused = post(client, meeting("cites-nothing"), source=unknown)
+    assert (
+        refused.status_code == 422
+        and f"source=<{unknown}> is not a source this graph holds" in json.loads(refused.data)["detail"]
+    )
+    assert store.count() == before
+    described = (
+        meeting("cites-its-own")
+        + f"""<{unknown}> a bl:NewsArticle ;
+    <http://purl.org/dc/terms/title> "A wire story" ; <http://www.w3.org/2000/01/rdf-schema#seeAlso> <https://example.org/story> .
+"""
+    )
+    accepted = post(client, described, source=unknown)
+    assert accepted.status_code == 201, accepted.data
+    assert json.loads(accepted.data)["source"] == unknown
+
+
 def test_a_source_that_is_not_an_iri_is_a_clear_error(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     response = post(client, meeting("bad-source"), source="not an iri")
