@@ -47,6 +47,7 @@ _GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned co
     r"(\S+)\s+TO\s+(?:GRAPH\s+)?(\S+)\s*$",
     re.IGNORECASE,
 )
+_IRI_NEXT = re.compile(r"\s*(<[^>]*>)")
 DEFAULT_GRAPH_SOURCE = (
     "ADD, COPY and MOVE from DEFAULT would read the store's own default graph, which holds nothing here (every "
     "fact lives in a named graph; queries see their union), so COPY and MOVE would only empty the target. "
@@ -169,7 +170,7 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             where_open = hidden.index("{", clauses["WHERE"].end())
             where = text[where_open : group_end(hidden, where_open)]
             graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
-            with_graph = re.compile(r"\s*(<[^>]*>)").match(text, clauses["WITH"].end()) if "WITH" in clauses else None
+            with_graph = _IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
             if not graphs and with_graph:
                 graphs = [with_graph.group(1)]
             named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)

@@ -20,6 +20,10 @@ MEASURES = ("degree", "betweenness", "eigenvector")
 STATE_TYPES = ("State", "Country")
 
 
+def unknown_state(code: str) -> NotFound:
+    return NotFound(f"No state with code {code.upper()} in the graph; states go by ISO 3166-1 alpha-3 codes.")
+
+
 def states_graph(network: nx.MultiDiGraph) -> nx.Graph:
     """States only, one undirected edge per related pair, weighted by the number of facts between them."""
     simple = nx.Graph()
@@ -77,7 +81,7 @@ def shortest_paths(
     start, end = state_iri(origin), state_iri(target)
     for code, node in ((origin, start), (target, end)):
         if node not in simple:
-            raise NotFound(f"No state with code {code.upper()} in the graph; states go by ISO 3166-1 alpha-3 codes.")
+            raise unknown_state(code)
     try:
         found = list(nx.all_shortest_paths(simple, start, end))[:limit]
     except nx.NetworkXNoPath:
@@ -105,10 +109,10 @@ def dyad_timeline(
         raise ValueError(f"by must be one of {', '.join(PERIODS)}.")
     bounds = NetworkFilter(start=start, end=end)  # checked days: nothing else is written into the query
     start, end = bounds.start, bounds.end
+    types = " ".join(f"<{BL[kind]}>" for kind in STATE_TYPES)
     for code in (a, b):
-        types = " ".join(f"<{BL[kind]}>" for kind in STATE_TYPES)
         if not store.ask(f"ASK {{ VALUES ?type {{ {types} }} <{state_iri(code)}> a ?type }}"):
-            raise NotFound(f"No state with code {code.upper()} in the graph; states go by ISO 3166-1 alpha-3 codes.")
+            raise unknown_state(code)
     window = "".join(
         (
             f' FILTER (?latest >= "{start}"^^xsd:date)' if start else "",

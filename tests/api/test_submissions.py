@@ -63,6 +63,10 @@ def post(client: FlaskClient, body: str, **params: str):  # type: ignore[no-unty
     return client.post("/submissions", data=body.encode(), headers=AS_WRITER, query_string=params)
 
 
+def sparql_update(client: FlaskClient, update: str):  # type: ignore[no-untyped-def]
+    return client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+
+
 def test_an_accepted_submission_has_its_graph_and_record(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     response = post(client, meeting("un-general-assembly-2025"), **SOURCE, comment="from a briefing")
@@ -192,15 +196,11 @@ def test_sparql_insert_data_passes_the_same_gate(client: FlaskClient, store: Emb
     )
     body = "\n".join(line for line in turtle.splitlines() if not line.startswith("@prefix"))
     update = f"{prefixes}\nINSERT DATA {{ GRAPH <urn:x:updated> {{ {body} }} }}"
-    refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    refused = sparql_update(client, update)
     assert refused.status_code == 422
     assert {v["sourceShape"] for v in json.loads(refused.data)["violations"]} == {"blsh:MeetingOutOfOfficeShape"}
     assert store.count() == before
-    accepted = client.post(
-        "/sparql",
-        data={"update": update.replace("1999-09-09", "2025-09-09")},
-        headers={"Authorization": f"Bearer {WRITER}"},
-    )
+    accepted = sparql_update(client, update.replace("1999-09-09", "2025-09-09"))
     assert accepted.status_code == 204 and store.count() == before + 17
 
 
@@ -211,15 +211,11 @@ def test_data_blocks_are_read_as_sparql_writes_them(client: FlaskClient, store: 
         "INSERT DATA { GRAPH <urn:x:blocks> { <urn:x:a> <urn:x:p> 'one' . <urn:x:a> <urn:x:p> 'two' } . "
         "GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } GRAPH <urn:x:more> { <urn:x:c> <urn:x:p> 'four' } }"
     )
-    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    accepted = sparql_update(client, update)
     assert accepted.status_code == 204, accepted.data
     assert store.count() == before + 4
     assert store.ask("ASK { GRAPH <urn:x:blocks> { <urn:x:b> <urn:x:p> 'three' } }")
-    removed = client.post(
-        "/sparql",
-        data={"update": update.replace("INSERT", "DELETE")},
-        headers={"Authorization": f"Bearer {WRITER}"},
-    )
+    removed = sparql_update(client, update.replace("INSERT", "DELETE"))
     assert removed.status_code == 204, removed.data
     assert store.count() == before
 
@@ -237,7 +233,7 @@ def test_data_blocks_are_read_as_sparql_writes_them(client: FlaskClient, store: 
 )
 def test_writes_into_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore, update: str) -> None:
     before = store.count()
-    refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    refused = sparql_update(client, update)
     assert refused.status_code == 400, refused.data
     detail = json.loads(refused.data)["detail"]
     assert "outside any GRAPH" in detail and "WITH <graph>" in detail and "Found in:" in detail
@@ -247,46 +243,35 @@ def test_writes_into_the_default_graph_are_refused(client: FlaskClient, store: E
 def test_deletions_outside_any_graph_are_refused_and_graph_patterns_delete(
     client: FlaskClient, store: EmbeddedStore
 ) -> None:
-    writer = {"Authorization": f"Bearer {WRITER}"}
     fact = "<urn:x:fact> <urn:x:p> 'wrong'"
-    assert (
-        client.post(
-            "/sparql", data={"update": f"INSERT DATA {{ GRAPH <urn:x:g1> {{ {fact} }} }}"}, headers=writer
-        ).status_code
-        == 204
-    )
-    assert (
-        client.post(
-            "/sparql", data={"update": f"INSERT DATA {{ GRAPH <urn:x:g2> {{ {fact} }} }}"}, headers=writer
-        ).status_code
-        == 204
-    )
+    assert sparql_update(client, f"INSERT DATA {{ GRAPH <urn:x:g1> {{ {fact} }} }}").status_code == 204
+    assert sparql_update(client, f"INSERT DATA {{ GRAPH <urn:x:g2> {{ {fact} }} }}").status_code == 204
     before = store.count()
     for update in (
         f"DELETE DATA {{ {fact} }}",
         "DELETE WHERE { <urn:x:fact> <urn:x:p> ?o }",
         "DELETE { ?s <urn:x:p> ?o } WHERE { GRAPH ?g { ?s <urn:x:p> ?o } }",
     ):
-        refused = client.post("/sparql", data={"update": update}, headers=writer)
+        refused = sparql_update(client, update)
         assert refused.status_code == 400, refused.data
         assert "would delete nothing" in json.loads(refused.data)["detail"]
     assert store.count() == before
     everywhere = "DELETE { GRAPH ?g { ?s <urn:x:p> ?o } } WHERE { GRAPH ?g { ?s <urn:x:p> ?o } }"
-    assert client.post("/sparql", data={"update": everywhere}, headers=writer).status_code == 204
+    assert sparql_update(client, everywhere).status_code == 204
     assert store.count() == before - 2 and not store.ask("ASK { <urn:x:fact> ?p ?o }")
 
 
 def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     for update in ("COPY DEFAULT TO <urn:x:g>", "MOVE SILENT DEFAULT TO GRAPH <urn:x:g>", "ADD DEFAULT TO <urn:x:g>"):
-        refused = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+        refused = sparql_update(client, update)
         assert refused.status_code == 400 and "Name the graph to copy" in json.loads(refused.data)["detail"]
     assert store.count() == before
 
 
 def test_a_comment_beside_graph_groups_is_not_a_default_graph_triple(client: FlaskClient, store: EmbeddedStore) -> None:
     update = "INSERT DATA {\n  # from the wire story, with a '#' in <http://x/#iri> quoted\n  GRAPH <urn:x:commented> { <urn:x:a> <urn:x:p> '#1' }\n}"
-    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    accepted = sparql_update(client, update)
     assert accepted.status_code == 204, accepted.data
     assert store.count("urn:x:commented") == 1
 
@@ -297,13 +282,12 @@ def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: Embe
         "PREFIX x: <urn:x:>\nWITH <urn:x:with>\nINSERT { ?s x:tag 'summit' } "
         "WHERE { GRAPH ?g { ?s a <https://w3id.org/bilateral/ontology#Summit> } }"
     )
-    accepted = client.post("/sparql", data={"update": update}, headers={"Authorization": f"Bearer {WRITER}"})
+    accepted = sparql_update(client, update)
     assert accepted.status_code == 204, accepted.data
     assert store.count("urn:x:with") > 0 and store.count() == before + store.count("urn:x:with")
 
 
 def test_insert_where_and_graph_copies_are_previewed(client: FlaskClient, store: EmbeddedStore) -> None:
-    writer = {"Authorization": f"Bearer {WRITER}"}
     assert post(client, meeting("source-meeting"), **SOURCE).status_code == 201
     before = store.count()
     # Copying the meeting under a new IRI with a date before Lee took office must be refused.
@@ -313,24 +297,23 @@ INSERT { GRAPH <urn:x:copy> { ?copy ?p ?o ; bl:earliest "2001-01-01"^^xsd:date ;
 WHERE { GRAPH ?g { <https://w3id.org/bilateral/id/event/source-meeting> ?p ?o }
         FILTER (?p NOT IN (bl:earliest, bl:latest, bl:date))
         BIND (<https://w3id.org/bilateral/id/event/copied-meeting> AS ?copy) }"""
-    refused = client.post("/sparql", data={"update": early}, headers=writer)
+    refused = sparql_update(client, early)
     assert refused.status_code == 422, refused.data
     assert "blsh:MeetingOutOfOfficeShape" in {v["sourceShape"] for v in json.loads(refused.data)["violations"]}
     assert store.count() == before
     fine = early.replace("2001-01-01", "2025-10-01")
-    assert client.post("/sparql", data={"update": fine}, headers=writer).status_code == 204
+    assert sparql_update(client, fine).status_code == 204
     assert store.count() > before
     copy = "COPY <urn:x:copy> TO <urn:x:copy-2>"
-    assert client.post("/sparql", data={"update": copy}, headers=writer).status_code == 204
+    assert sparql_update(client, copy).status_code == 204
 
 
 def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: EmbeddedStore) -> None:
-    writer = {"Authorization": f"Bearer {WRITER}"}
     created = json.loads(post(client, meeting("to-thin-out"), **SOURCE).data)
     before = store.count()
     event, graph = "https://w3id.org/bilateral/id/event/to-thin-out", created["graph"]
     thin = f"DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}participant> <https://w3id.org/bilateral/id/person/shigeru-ishiba> }} }}"
-    refused = client.post("/sparql", data={"update": thin}, headers=writer)
+    refused = sparql_update(client, thin)
     assert refused.status_code == 422, refused.data
     violations = [v for v in json.loads(refused.data)["violations"] if v["severity"] == "Violation"]
     assert {v["sourceShape"] for v in violations} == {"blsh:MeetingParticipantsShape"}
@@ -338,9 +321,9 @@ def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: Em
     where = (
         f"DELETE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }} WHERE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }}"
     )
-    assert client.post("/sparql", data={"update": where}, headers=writer).status_code == 422
+    assert sparql_update(client, where).status_code == 422
     harmless = f'DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}date> "2025-09-23"^^<http://www.w3.org/2001/XMLSchema#date> }} }}'
-    assert client.post("/sparql", data={"update": harmless}, headers=writer).status_code == 204
+    assert sparql_update(client, harmless).status_code == 204
     assert store.count() == before - 1
 
 
