@@ -89,7 +89,7 @@ def load_files(
         target = graph or default_graph_for(paths[0])
         if paths[0].stat().st_size <= OVERLAP_BYTES and not direct.has_graph(target):
             return _load_while_validating(
-                direct, paths[0], target, direct_format, validator or Validator(), format=format, progress=progress
+                direct, paths[0], target, direct_format, validator, format=format, progress=progress
             )
     parsed_as = signature(paths[0]) if direct_format is not None and paths[0].is_file() else None
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
@@ -112,13 +112,14 @@ def _load_while_validating(
     path: Path,
     target: str,
     direct_format: ox.RdfFormat,
-    validator: Validator,
+    validator: Validator | None,
     *,
     format: str | None,
     progress: Progress | None,
 ) -> LoadSummary:
     """Bulk-load a file of triples into the empty graph `target` on another thread while it is staged and
-    its shapes are checked; drop the graph if the file is refused.
+    its shapes are checked; drop the graph if the file is refused. The shapes are compiled (when no
+    `validator` is given) after the load has started, so that it does not wait for them.
 
     Validation reads what the store knows about the file's nodes from every graph but `target`, so what
     the load writes cannot change the verdict. The graph is journaled (`graph.bulk.journaled`): a process
@@ -131,7 +132,7 @@ def _load_while_validating(
         bulk_load = store.oxigraph.bulk_load  # lenient: the staging below is the strict parse, and refuses
         loading = pool.submit(bulk_load, path=str(path), format=direct_format, to_graph=node, lenient=True)
         staged = stage_files([path], graph=target, format=format, progress=progress)
-        report = validator.validate_staged(staged, store, ignoring=target)
+        report = (validator or Validator()).validate_staged(staged, store, ignoring=target)
         if not report.conforms:
             raise ValidationFailed(report, source=", ".join(staged.sources))
         loading.result()
