@@ -47,8 +47,10 @@ def without_comments(text: str) -> str:
     return _LEXEMES.sub(lambda m: " " * len(m.group(0)) if m.lastgroup == "comment" else m.group(0), text)
 
 
+@lru_cache(maxsize=64)
 def query_form(query: str) -> str:
-    """The form of a query: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+    """The form of a query: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``; kept for the last few texts
+    (every call to the store asks, and a query is often asked again).
 
     >>> query_form("PREFIX s: <http://x/SELECT#> # ASK me\\nCONSTRUCT WHERE { ?s ?p ?o }")
     'CONSTRUCT'
