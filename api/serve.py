@@ -29,6 +29,7 @@ from api.app import create_app
 from api.context import StoreFactory
 from api.keepalive_worker import LingeringThreadWorker
 from api.settings import Settings
+from api.unreadable_requests import MAX_REQUEST_LINE
 from api.worker_store import worker_store_factory
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
@@ -118,6 +119,7 @@ def serve(settings: Settings, *, store_dir: Path, endpoint: str | None, host: st
         "timeout": int(settings.timeout_s) + 30,
         "graceful_timeout": grace_s,
         "keepalive": 5,
+        "limit_request_line": MAX_REQUEST_LINE,
         "errorlog": "-",
         "control_socket_disable": True,
     }

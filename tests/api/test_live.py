@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -76,3 +79,31 @@ def test_a_chunked_body_is_read_whole_or_refused_whole(seeded_server: BilateralS
     assert (
         requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"}).text.split()[1] == "2000"
     )
+
+
+def test_a_long_query_by_get_is_answered_and_a_longer_one_refused_with_the_fix(seeded_server: BilateralServer) -> None:
+    def asked(values: int) -> requests.Response:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?x { " + " ".join(str(n) for n in range(values)) + " } }"
+        return requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"})
+
+    answered = asked(1200)  # a request line of about 6 KB: over gunicorn's default of 4 KB
+    assert answered.status_code == 200 and answered.text.split()[1] == "1200"
+    refused = asked(3000)  # about 16 KB
+    assert refused.status_code == 414
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["status"] == 414 and "POST" in refused.json()["detail"]
+
+
+def test_a_request_the_server_cannot_read_is_answered_with_a_problem(seeded_server: BilateralServer) -> None:
+    too_large = requests.get(f"{seeded_server.url}/health", headers={"X-Large": "x" * 9000})
+    assert too_large.status_code == 431 and too_large.headers["Content-Type"] == "application/problem+json"
+    assert "shorter headers" in too_large.json()["detail"]
+    parts = urlsplit(seeded_server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as raw:
+        raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == 400
