@@ -44,7 +44,7 @@ def _body_text() -> str:
 
 def read_operation() -> tuple[str, str | None, Dataset]:
     """('query' | 'update' | 'none', the text, the protocol dataset) of this request."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: what GET would answer, without the body
         if request.args.getlist("update"):
             raise Problem(405, "Method not allowed", "Updates are sent by POST, never GET.", {"Allow": "POST"})
         text = _single(request.args.getlist("query"), "query")

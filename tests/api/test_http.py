@@ -77,6 +77,15 @@ def test_service_description_for_a_get_without_query(client: FlaskClient) -> Non
     assert b"sd:Service" in response.data and b"UnionDefaultGraph" in response.data
 
 
+def test_head_answers_as_get_would_without_a_body(client: FlaskClient) -> None:
+    asked = {"query": "ASK {}"}
+    got, head = client.get("/sparql", query_string=asked), client.head("/sparql", query_string=asked)
+    assert head.status_code == got.status_code == 200
+    assert head.content_type == got.content_type == "application/sparql-results+json"
+    assert head.data == b"" and got.json == {"head": {}, "boolean": True}
+    assert client.head("/sparql").content_type == client.get("/sparql").content_type
+
+
 @pytest.mark.parametrize(
     ("query", "position"),
     [
