@@ -22,6 +22,22 @@ blueprint = Blueprint("exports", __name__)
 DUMPS = {"nquads": ("nquads", "nq"), "trig": ("trig", "trig"), "turtle": ("turtle", "ttl")}
 
 
+FILTERS = ("country", "depth", "from", "to", "type", "source", "min_sources", "events")
+"""The query parameters of `network_filter`."""
+
+
+def only_parameters(*known: str) -> None:
+    """Refuse a query parameter the route does not read: a misspelt filter (`countries=KOR`) would otherwise
+    answer the whole network. Names starting with `_` (a client's cache-buster) pass."""
+    unknown = sorted({name for name in request.args if name not in known and not name.startswith("_")})
+    if unknown:
+        raise Problem(
+            400,
+            "Bad request",
+            f"Unknown parameter {', '.join(unknown)}: {request.path} reads {', '.join(known) or 'no parameter'}.",
+        )
+
+
 def _many(name: str) -> tuple[str, ...]:
     return tuple(v.strip() for value in request.args.getlist(name) for v in value.split(",") if v.strip())
 
@@ -57,6 +73,7 @@ def network_filter() -> NetworkFilter:
 def export(name: str) -> Response:
     store = app_state().store()
     if name in DUMPS:
+        only_parameters("graph")
         fmt, extension = DUMPS[name]
         graph = request.args.get("graph")
         if name == "turtle" and not graph:
@@ -71,6 +88,7 @@ def export(name: str) -> Response:
 
     elif name in WRITERS:
         writer, media_type, extension = WRITERS[name]
+        only_parameters(*FILTERS)
         try:
             network = project(store, network_filter())
         except ValueError as error:

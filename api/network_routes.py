@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api.context import app_state
-from api.exports import network_filter, whole_number
+from api.exports import FILTERS, network_filter, only_parameters, whole_number
 from api.problems import Problem
 from graph.analytics import centrality, dyad_timeline, shortest_paths
 
@@ -18,7 +18,10 @@ blueprint = Blueprint("network", __name__)
 
 
 def _answer(rows: list[dict[str, Any]], key: str) -> Response:
-    if request.args.get("format") == "csv":
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise Problem(400, "Bad request", f"format={fmt!r} is not available here; use json (the default) or csv.")
+    if fmt == "csv":
         buffer = io.StringIO()
         if rows:
             writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
@@ -30,6 +33,7 @@ def _answer(rows: list[dict[str, Any]], key: str) -> Response:
 
 @blueprint.route("/network/centrality")
 def rank() -> Response:
+    only_parameters(*FILTERS, "measure", "top", "format")
     try:
         rows = centrality(
             app_state().store(),
@@ -44,6 +48,7 @@ def rank() -> Response:
 
 @blueprint.route("/network/path")
 def path() -> Response:
+    only_parameters("from", "to")
     origin, target = request.args.get("from"), request.args.get("to")
     if not origin or not target:
         raise Problem(400, "Bad request", "Name both states: /network/path?from=KOR&to=PRK (alpha-3 codes).")
@@ -56,6 +61,7 @@ def path() -> Response:
 
 @blueprint.route("/network/dyad/<a>/<b>/timeline")
 def timeline(a: str, b: str) -> Response:
+    only_parameters("from", "to", "by", "format")
     try:
         rows = dyad_timeline(
             app_state().store(),

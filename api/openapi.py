@@ -44,6 +44,7 @@ NETWORK_FILTERS = [
     _query("min_sources", "a number"),
     _query("events", "true"),
 ]
+FORMAT = _query("format", "json (the default) or csv")
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -196,15 +197,20 @@ OPENAPI: dict[str, Any] = {
                 }
             ],
             "get": {
-                "summary": "The network for visualization tools, or an RDF dump",
-                "parameters": NETWORK_FILTERS,
+                "summary": "The network for visualization tools (with the filters), or an RDF dump (with graph)",
+                "parameters": [*NETWORK_FILTERS, _query("graph", "a graph to dump alone (turtle needs one)")],
                 "responses": {"200": {"description": "a file to download"}, **_errors(400, 404)},
             },
         },
         "/network/centrality": {
             "get": {
                 "summary": "States ranked by centrality",
-                "parameters": [_query("measure", "degree, betweenness or eigenvector"), *NETWORK_FILTERS],
+                "parameters": [
+                    _query("measure", "degree, betweenness or eigenvector"),
+                    _query("top", "how many states (20)"),
+                    FORMAT,
+                    *NETWORK_FILTERS,
+                ],
                 "responses": {"200": {"description": "ranked states", "content": JSON}, **_errors(400)},
             },
         },
@@ -223,6 +229,7 @@ OPENAPI: dict[str, Any] = {
                     _query("from", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its first day"),
                     _query("to", "a day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY): its last day"),
                     _query("by", "year, month or day"),
+                    FORMAT,
                 ],
                 "responses": {"200": {"description": "the timeline", "content": JSON}, **_errors(400)},
             },

@@ -223,6 +223,30 @@ def test_pages_health_openapi_and_cors(client: FlaskClient) -> None:
     assert cors.headers["Access-Control-Allow-Origin"] in ("*", "https://yasgui.example")
 
 
+def test_a_parameter_a_route_does_not_read_is_refused_and_the_ones_it_reads_are_documented(
+    client: FlaskClient,
+) -> None:
+    spec = json.loads(client.get("/openapi.json").data)["paths"]
+
+    def read_by(path: str) -> set[str]:
+        refused = client.get(path, query_string={"countries": "KOR"})  # a misspelt filter
+        detail = problem(refused)["detail"]
+        assert refused.status_code == 400 and detail.startswith("Unknown parameter countries"), detail
+        return set(detail.split(" reads ")[1].rstrip(".").split(", "))
+
+    def documented(path: str) -> set[str]:
+        return {p["name"] for p in spec[path]["get"]["parameters"]}
+
+    assert read_by("/export/gexf") | read_by("/export/nquads") == documented("/export/{format}")
+    for path in ("/network/centrality", "/network/path"):
+        assert read_by(path) == documented(path)
+    assert read_by("/network/dyad/KOR/JPN/timeline") == documented("/network/dyad/{a}/{b}/timeline")
+    exported = client.get("/export/gexf", query_string={"country": "KOR", "_": "1700000000"})  # a cache-buster
+    exported.close()
+    assert exported.status_code == 200
+    assert problem(client.get("/network/centrality", query_string={"format": "xml"}))["status"] == 400
+
+
 def test_every_example_query_on_the_page_runs(client: FlaskClient) -> None:
     for name, query in EXAMPLES.items():
         response = client.get("/sparql", query_string={"query": query})
