@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from api.tables import aligned, format_table, with_prefixes
-from graph.errors import BilateralError, QuerySyntaxError, ValidationFailed
+from graph.embedded import EmbeddedStore
+from graph.errors import BilateralError, QuerySyntaxError, StoreUnavailable, ValidationFailed
 from graph.loading import init_store, is_initialized, load_files
 from graph.sparql_text import query_form
 from graph.store import Store, open_store
@@ -63,7 +64,14 @@ def reported(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_from(store_dir: Path, endpoint: str | None) -> Store:
+def open_from(store_dir: Path, endpoint: str | None, *, create: bool = False) -> Store:
+    """The store the options name. A folder that holds none is created by `init` only: elsewhere a mistyped
+    --store would answer from a new, empty store."""
+    if endpoint is None and not create and not EmbeddedStore.exists_at(store_dir):
+        raise StoreUnavailable(
+            f"There is no store at {store_dir}. Create it with `bilateral init --store {store_dir}`, or name "
+            "the right one with --store DIR (or $BILATERAL_STORE), or --endpoint URL."
+        )
     return open_store(store_dir, endpoint=endpoint)
 
 
@@ -78,7 +86,7 @@ def main() -> None:
 @reported
 def init(store_dir: Path, endpoint: str | None) -> None:
     """Create the store: ontology, shapes, countries and the seed articles' facts."""
-    with open_from(store_dir, endpoint) as store:
+    with open_from(store_dir, endpoint, create=True) as store:
         if is_initialized(store):
             click.echo(f"{store.description} already holds the ontology; nothing to do.")
             return

@@ -49,6 +49,11 @@ class EmbeddedStore(Store):
         self.undone_loads = undo_interrupted_loads(self._store) if path is not None else []
         """Graphs of loads that a killed process left half-written, dropped when the store was opened."""
 
+    @staticmethod
+    def exists_at(path: Path) -> bool:
+        """Whether `path` holds a store (RocksDB's `CURRENT` file), without opening or creating it."""
+        return (path / "CURRENT").is_file()
+
     @classmethod
     def around(cls, store: ox.Store, description: str = "staged data") -> EmbeddedStore:
         """The Store interface over an existing pyoxigraph store (staged data, say), without copying it."""

@@ -49,6 +49,17 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     assert bilateral("validate", "--store", store, str(nameless)).returncode == 1
 
 
+def test_a_folder_without_a_store_is_refused_but_by_init(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped"
+    for command in (["query", "ASK {}"], ["validate"], ["export", "gexf"], ["network", "centrality"]):
+        refused = bilateral(command[0], "--store", str(missing), *command[1:])
+        assert refused.returncode == 2, (command, refused.stdout)
+        assert f"no store at {missing}" in refused.stderr and "bilateral init" in refused.stderr
+    assert not missing.exists()  # nothing was created on the way
+    assert bilateral("init", "--store", str(missing)).returncode == 0
+    assert bilateral("query", "--store", str(missing), "ASK { ?s a bl:Summit }").stdout.strip().endswith("true}")
+
+
 def test_submit_from_the_shell(tmp_path: Path) -> None:
     store = str(tmp_path / "data")
     assert bilateral("init", "--store", store).returncode == 0
