@@ -8,6 +8,7 @@ Filters (query parameters): `country` (alpha-3, repeatable or comma-separated) w
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import IO
 
 from flask import Blueprint, Response, request, send_file
@@ -99,13 +100,21 @@ def export(name: str) -> Response:
 
     else:
         raise Problem(404, "Not found", f"No export named {name!r}; use one of {', '.join([*WRITERS, *DUMPS])}.")
-    spool = tempfile.TemporaryFile()  # the answer goes to disk, then out in chunks: never whole in memory
+    return spooled(write, media_type, download_name=f"bilateral.{extension}")
+
+
+def spooled(write: Callable[[IO[bytes]], None], media_type: str, *, download_name: str | None = None) -> Response:
+    """An answer written to disk first, then sent in chunks, never whole in memory; a file to save when it
+    has a `download_name`."""
+    spool = tempfile.TemporaryFile()
     try:
         write(spool)
         spool.seek(0)
     except BaseException:
         spool.close()
         raise
-    response = send_file(spool, mimetype=media_type, as_attachment=True, download_name=f"bilateral.{extension}")
+    response = send_file(
+        spool, mimetype=media_type, as_attachment=download_name is not None, download_name=download_name
+    )
     response.call_on_close(spool.close)
     return response

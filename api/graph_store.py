@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api.auth import require_writer
 from api.context import app_state
+from api.exports import spooled
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type
 from api.problems import Problem
@@ -98,6 +99,22 @@ def _write(graph: str, *, replace: bool) -> None:
     store.write_graphs({graph: staged.to_rdflib()}, replace=replace)
 
 
+STORE_TYPES = {"json": "application/json", "trig": "application/trig", "nquads": "application/n-quads"}
+"""What GET /store without a graph answers: the list of named graphs, or every graph in a dataset format."""
+
+
+def _the_store(store: Store) -> Response:
+    """The named graphs as a JSON list, or the whole dataset when a dataset format is asked for (as `GET`
+    on Oxigraph's store does)."""
+    media_type = choose(STORE_TYPES)
+    if media_type == STORE_TYPES["json"]:
+        response = jsonify(graphs=store.named_graphs())
+    else:
+        response = spooled(lambda out: store.dump_dataset(rdf_format(media_type), out), media_type)
+    response.vary.add("Accept")
+    return response
+
+
 @blueprint.route("/store", methods=METHODS, defaults={"rest": None})
 @blueprint.route("/store/<path:rest>", methods=METHODS)
 def graph_store(rest: str | None) -> Response:
@@ -105,7 +122,7 @@ def graph_store(rest: str | None) -> Response:
     store = app_state().store()
     if request.method in ("GET", "HEAD"):
         if graph is None:
-            return jsonify(graphs=store.named_graphs())
+            return _the_store(store)
         if not store.has_graph(graph):
             raise Problem(404, "Not found", f"There is no graph <{graph}> in this store.")
         return graph_response(store, graph, choose(RDF_TYPES))

@@ -10,6 +10,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from api.problems import Problem
+from graph.errors import UnsupportedFormat
+from graph.formats import rdf_format, results_format
 
 RESULTS = {
     "json": "application/sparql-results+json",
@@ -54,8 +56,13 @@ def choose_from(options: dict[str, str], named: str | None, header: str) -> str:
         key = named.strip().lower()
         if key in options:
             return options[key]
-        if key in options.values() or ALIASES.get(key) in options.values():
-            return ALIASES.get(key, key)
+        if key in options.values():
+            return key
+        if ALIASES.get(key) in options.values():
+            return ALIASES[key]
+        known = _format_named(key)  # a file extension (ttl, nt, srj, …)
+        if known is not None and known in options.values():
+            return known
         raise Problem(
             406,
             "Not acceptable",
@@ -74,6 +81,16 @@ def choose_from(options: dict[str, str], named: str | None, header: str) -> str:
     return best
 
 
+def _format_named(name: str) -> str | None:
+    """The media type of an RDF or results format known by this name or file extension, if any."""
+    for resolve in (rdf_format, results_format):
+        try:
+            return resolve(name).media_type
+        except UnsupportedFormat:
+            continue
+    return None
+
+
 @lru_cache(maxsize=256)
 def _preferred(header: str, offered: tuple[str, ...]) -> str | None:
     """The offered media type an Accept header prefers (aliases resolved), the first offered when the header
@@ -84,7 +101,7 @@ def _preferred(header: str, offered: tuple[str, ...]) -> str | None:
         return offered[0]
     candidates = [*offered, *(alias for alias, target in ALIASES.items() if target in offered)]
     best = accept.best_match(candidates)
-    return None if best is None else ALIASES.get(best, best)
+    return best if best is None or best in offered else ALIASES[best]
 
 
 def content_type(media_type: str) -> str:

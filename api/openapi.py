@@ -83,7 +83,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/store": {
             "get": {
-                "summary": "Read a graph (or, with no parameter, list the named graphs)",
+                "summary": "Read a graph; with no parameter, the graphs' names (JSON), or all of them (TriG, N-Quads)",
                 "parameters": GRAPH_PARAMS,
                 "responses": {"200": {"description": "the graph", "content": RDF_OUT}, **_errors(404, 406)},
             },

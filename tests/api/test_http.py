@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -191,6 +192,29 @@ def test_graph_store_get_head_and_content_type(client: FlaskClient) -> None:
     assert get.mimetype == head.mimetype == "application/n-triples" and head.data == b""
     assert problem(client.get("/store", query_string={"graph": "urn:x:none"}))["status"] == 404
     assert "https://w3id.org/bilateral/graph/ontology" in json.loads(client.get("/store").data)["graphs"]
+
+
+@pytest.mark.parametrize("accept", ["application/trig", "application/n-quads"])
+def test_the_graph_store_itself_is_the_list_of_graphs_or_the_whole_dataset(client: FlaskClient, accept: str) -> None:
+    listed = {
+        header: json.loads(client.get("/store", headers={"Accept": header}).data)["graphs"]
+        for header in ("", "*/*", "application/json")
+    }
+    assert len({tuple(graphs) for graphs in listed.values()}) == 1
+    dumped = client.get("/store", headers={"Accept": accept})
+    assert dumped.status_code == 200 and dumped.mimetype == accept and "Accept" in dumped.vary
+    quads = list(ox.parse(dumped.data, format=ox.RdfFormat.from_media_type(accept)))
+    dumped.close()
+    assert {q.graph_name.value for q in quads} == set(listed["*/*"])
+    assert problem(client.get("/store", headers={"Accept": "text/turtle"}))["status"] == 406  # one graph only
+
+
+def test_format_takes_file_extensions_too(client: FlaskClient) -> None:
+    assert client.get("/ontology", query_string={"format": "ttl"}).mimetype == "text/turtle"
+    construct = "CONSTRUCT WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
+    assert client.get("/sparql", query_string={"query": construct, "format": "nt"}).mimetype == "application/n-triples"
+    assert client.get("/sparql", query_string={"query": ASK, "format": "srx"}).mimetype.endswith("results+xml")
+    assert problem(client.get("/ontology", query_string={"format": "csv"}))["status"] == 406
 
 
 def test_graph_store_refuses_unknown_body_types(client: FlaskClient) -> None:
