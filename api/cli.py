@@ -10,9 +10,10 @@ import csv
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -154,7 +155,13 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
     Common prefixes (bl:, id:, rdfs:, skos:, prov:, xsd:, …) may be used without declaring them.
     """
     text = read_query(query)
-    form = query_form(text)
+    try:
+        form = query_form(text)
+    except QuerySyntaxError as error:
+        raise QuerySyntaxError(
+            f"{error} Here, `bilateral query` runs queries; data goes in with `bilateral load` or "
+            "`bilateral submit`, and updates go to POST /sparql of a running `bilateral serve`."
+        ) from None
     full, added_lines = with_prefixes(text)
     with open_from(store_dir, endpoint) as store:
         try:
@@ -277,6 +284,28 @@ def network_options(command: F) -> F:
     return command
 
 
+def write_whole(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a file whole or not at all: into a temporary file beside it, renamed over it at the end, so that
+    a failure leaves the file that was there (or none)."""
+    if not path.parent.is_dir():
+        raise click.UsageError(f"Cannot write {path}: there is no folder {path.parent}.")
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False) as out:
+            temporary = Path(out.name)
+            write(out)
+        mask = os.umask(0)  # a temporary file is private; the file written gets the usual permissions
+        os.umask(mask)
+        temporary.chmod(0o666 & ~mask)
+        temporary.replace(path)
+    except BaseException as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise click.UsageError(f"Cannot write {path}: {error.strerror or error}.") from None
+        raise
+
+
 def _filter(**given: Any) -> Any:
     from graph.network import NetworkFilter
 
@@ -316,8 +345,7 @@ def export(name: str, output: Path | None, store_dir: Path, endpoint: str | None
     if output is None:
         WRITERS[name][0](network, sys.stdout.buffer)
         return
-    with output.open("wb") as out:
-        WRITERS[name][0](network, out)
+    write_whole(output, lambda out: WRITERS[name][0](network, out))
     click.echo(f"Wrote {network.number_of_nodes()} nodes and {network.number_of_edges()} edges to {output}.", err=True)
 
 

@@ -39,10 +39,6 @@ def only_parameters(*known: str) -> None:
         )
 
 
-def _many(name: str) -> tuple[str, ...]:
-    return tuple(v.strip() for value in request.args.getlist(name) for v in value.split(",") if v.strip())
-
-
 def whole_number(name: str, default: int) -> int:
     """A query parameter that is a whole number, or a 400 that names it."""
     value = request.args.get(name)
@@ -57,12 +53,12 @@ def whole_number(name: str, default: int) -> int:
 def network_filter() -> NetworkFilter:
     try:
         return NetworkFilter(
-            countries=_many("country"),
+            countries=tuple(request.args.getlist("country")),  # comma-separated too
             depth=whole_number("depth", 1),
             start=request.args.get("from"),
             end=request.args.get("to"),
-            relations=_many("type"),
-            sources=_many("source"),
+            relations=tuple(request.args.getlist("type")),
+            sources=tuple(request.args.getlist("source")),
             min_sources=whole_number("min_sources", 0),
             include_events=request.args.get("events", "false").lower() in ("1", "true", "yes"),
         )

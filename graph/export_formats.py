@@ -201,8 +201,10 @@ def write_csv(network: nx.MultiDiGraph, out: IO[bytes]) -> None:
             [a, b, data.get("type", "related").upper().replace("-", "_"), key, *[data.get(f, "") for f in EDGE_FIELDS]]
         )
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("nodes.csv", nodes.getvalue())
-        archive.writestr("edges.csv", edges.getvalue())
+        for name, text in (("nodes.csv", nodes), ("edges.csv", edges)):
+            # a fixed date (zip's earliest), not the clock's: the same network zips to the same bytes
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(entry, text.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
 
 
 WRITERS: dict[str, tuple[Callable[[nx.MultiDiGraph, IO[bytes]], None], str, str]] = {

@@ -95,9 +95,19 @@ EVENT_NODES = (
 )
 
 
+def each_value(values: Iterable[str]) -> tuple[str, ...]:
+    """Values given one by one or comma-separated, stripped, empty ones left out.
+
+    >>> each_value(["KOR,JPN", " USA "])
+    ('KOR', 'JPN', 'USA')
+    """
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class NetworkFilter:
-    """What every export and measure may narrow the network to."""
+    """What every export and measure may narrow the network to. `countries`, `relations` and `sources` may
+    each be given as comma-separated lists too (`KOR,JPN`), as a URL or a command line writes them."""
 
     countries: tuple[str, ...] = ()
     """ISO 3166-1 alpha-3 codes; with `depth`, the nodes within that many hops of them."""
@@ -112,6 +122,8 @@ class NetworkFilter:
     include_events: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("countries", "relations", "sources"):  # frozen: set through object.__setattr__
+            object.__setattr__(self, name, each_value(getattr(self, name)))
         unknown = [r for r in self.relations if r not in RELATIONS]
         if unknown:
             raise ValueError(f"Unknown relation type(s) {', '.join(unknown)}; use {', '.join(RELATIONS)}.")
@@ -227,7 +239,17 @@ def project(store: Store, selection: NetworkFilter | None = None) -> nx.MultiDiG
             network.add_edge(edge.source, edge.target, key=key, id=key, **edge.attributes)
     if chosen.countries:
         network = _neighbourhood(network, chosen.countries, chosen.depth)
-    return network
+    return _in_order(network)
+
+
+def _in_order(network: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The network with its nodes in IRI order and its edges in key order, so that the same data exports
+    to the same bytes: a neighbourhood's subgraph otherwise follows the order of a Python set, which
+    changes from one process to the next."""
+    ordered = nx.MultiDiGraph(**network.graph)
+    ordered.add_nodes_from(sorted(network.nodes(data=True), key=lambda node: node[0]))
+    ordered.add_edges_from(sorted(network.edges(keys=True, data=True), key=lambda edge: edge[2]))
+    return ordered
 
 
 def state_iri(code: str) -> str:

@@ -6,17 +6,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
+import click
 import pytest
 
+from api.cli import write_whole
 from tests.api.test_submissions import meeting
 
 COMMANDS = ["init", "load", "validate", "query", "submit", "serve", "export", "network"]
 
 
-def bilateral(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def bilateral(*args: str, cwd: Path | None = None, hash_seed: int | None = None) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).parent / "bilateral"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_")}
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = str(hash_seed)
     return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
@@ -58,6 +63,59 @@ def test_a_folder_without_a_store_is_refused_but_by_init(tmp_path: Path) -> None
     assert not missing.exists()  # nothing was created on the way
     assert bilateral("init", "--store", str(missing)).returncode == 0
     assert bilateral("query", "--store", str(missing), "ASK { ?s a bl:Summit }").stdout.strip().endswith("true}")
+
+
+def test_export_writes_its_file_whole_or_says_why_not(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    nowhere = tmp_path / "missing" / "korea.gexf"
+    refused = bilateral("export", "gexf", "--store", store, "-o", str(nowhere))
+    assert refused.returncode == 2 and f"there is no folder {nowhere.parent}" in refused.stderr
+    assert "Traceback" not in refused.stderr and not nowhere.parent.exists()
+    one, two = tmp_path / "one.gexf", tmp_path / "two.gexf"
+    assert bilateral("export", "gexf", "--store", store, "--country", "KOR,JPN", "-o", str(one)).returncode == 0
+    assert (
+        bilateral("export", "gexf", "--store", store, "--country", "KOR", "--country", "JPN", "-o", str(two)).returncode
+        == 0
+    )
+    assert one.read_bytes() == two.read_bytes() and b"JPN" in one.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "one.gexf", "two.gexf"]  # no temporary left
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "csv"])
+def test_the_same_network_exports_to_the_same_bytes(tmp_path: Path, fmt: str) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    written = []
+    for seed in (1, 2):  # a neighbourhood is a set of nodes, whose order changes with the hash seed
+        path = tmp_path / f"{seed}.{fmt}"
+        assert (
+            bilateral("export", fmt, "--store", store, "--country", "KOR", "-o", str(path), hash_seed=seed).returncode
+            == 0
+        )
+        written.append(path.read_bytes())
+    assert written[0] == written[1] and len(written[0]) > 1000
+
+
+def test_a_failed_write_leaves_the_file_that_was_there(tmp_path: Path) -> None:
+    target = tmp_path / "network.gexf"
+    target.write_bytes(b"the export of yesterday")
+
+    def fails_halfway(out: IO[bytes]) -> None:
+        out.write(b"<gexf")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(click.UsageError, match="No space left on device"):
+        write_whole(target, fails_halfway)
+    assert target.read_bytes() == b"the export of yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["network.gexf"]
+
+
+def test_an_update_given_to_query_says_where_updates_go(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    refused = bilateral("query", "--store", store, "INSERT DATA { GRAPH <urn:x:g> { <urn:x:a> <urn:x:b> <urn:x:c> } }")
+    assert refused.returncode == 2 and "bilateral load" in refused.stderr and "POST /sparql" in refused.stderr
 
 
 def test_submit_from_the_shell(tmp_path: Path) -> None:
