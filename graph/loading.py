@@ -22,7 +22,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, slug
-from graph.parsing import Progress, Staged, refuse_url, stage
+from graph.parsing import Progress, Staged, refuse_url, stage, starts_with_bom
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 from graph.validation import ValidationReport, Validator
@@ -87,7 +87,8 @@ def load_files(
         return _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, progress=progress)
     if direct is not None and direct_format is not None and paths[0].is_file():
         target = graph or default_graph_for(paths[0])
-        if paths[0].stat().st_size <= OVERLAP_BYTES and not direct.has_graph(target):
+        small = paths[0].stat().st_size <= OVERLAP_BYTES
+        if small and not direct.has_graph(target) and not starts_with_bom(paths[0]):  # Oxigraph reads the path
             return _load_while_validating(
                 direct, paths[0], target, direct_format, validator, format=format, progress=progress
             )

@@ -120,6 +120,21 @@ def _without_blank_node_labels(path: Path, _size: int, _mtime_ns: int) -> bool:
     return True
 
 
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark some editors write at the start of a text file; skipped, as Jena does (Oxigraph
+reads it as content: "The subject of a triple must be an IRI" at line 1, column 1)."""
+
+
+def starts_with_bom(path: Path) -> bool:
+    with path.open("rb") as raw:
+        return raw.read(len(BOM)) == BOM
+
+
+def _skip_bom(raw: IO[bytes]) -> None:
+    if raw.read(len(BOM)) != BOM:
+        raw.seek(0)
+
+
 def line_slices(raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """Whole lines of a file in slices of about SLICE_BYTES, each with the number of its first line."""
     line, rest = 1, b""
@@ -140,8 +155,9 @@ def read_into(
     path: Path, load: Callable[[bytes | IO[bytes]], None], *, source: str, sliced: bool, progress: Progress | None
 ) -> None:
     """Feed a file to `load` (a parser), whole or in slices of lines, turning a parse failure into an error
-    that names the line in the file."""
+    that names the line in the file. A byte order mark at the start is skipped."""
     with path.open("rb") as raw:
+        _skip_bom(raw)
         if not sliced:
             reader: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
             try:
@@ -189,7 +205,7 @@ def stage(
         if format is None:
             raise ValueError("stage() needs a format for bytes input.")
         try:
-            staged.dataset.load(input=data, format=format, to_graph=target, base_iri=base_iri)
+            staged.dataset.load(input=data.removeprefix(BOM), format=format, to_graph=target, base_iri=base_iri)
         except SyntaxError as error:
             raise parse_error(error, name) from None
     staged.sources.append(name)

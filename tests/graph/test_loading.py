@@ -18,6 +18,7 @@ from graph.errors import (
     ValidationFailed,
 )
 from graph.loading import load_files, stage_files
+from graph.parsing import BOM, stage
 from graph.remote import RemoteStore
 from graph.store import Store
 from graph.validation import Validator
@@ -125,6 +126,19 @@ def test_a_file_loaded_while_validated_is_all_there(tmp_path: Path) -> None:
     assert summary.validated and summary.graphs == ["https://w3id.org/bilateral/graph/source/people"]
     assert summary.quads == store.count(summary.graphs[0]) == 500
     assert store.named_graphs() == summary.graphs  # no journal marker left
+
+
+@pytest.mark.parametrize("extension", ["ttl", "nt"])  # parsed whole, and in slices of lines
+@pytest.mark.parametrize("validate", [True, False])
+def test_a_byte_order_mark_at_the_start_is_skipped(tmp_path: Path, extension: str, validate: bool) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    path = tmp_path / f"ada.{extension}"
+    path.write_bytes(BOM + FORMATS[extension].encode("utf-8"))
+    summary = load_files(store, [path], validate=validate)
+    assert summary.quads == store.count(summary.graphs[0]) >= 1
+    assert store.ask('ASK { <https://w3id.org/bilateral/id/person/ada> ?p "Ada"@en }')
+    staged = stage(BOM + FORMATS["nt"].encode("utf-8"), ox.RdfFormat.N_TRIPLES, graph="http://example.org/g")
+    assert len(staged) == 1  # a request body too
 
 
 @pytest.mark.parametrize("engine", ["auto", "pyshacl"])
