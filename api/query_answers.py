@@ -16,7 +16,7 @@ from api.settings import Settings
 from graph.errors import QuerySyntaxError
 from graph.formats import results_format
 from graph.sparql_text import query_form, refuse_network, syntax_error_of
-from graph.store import Dataset, Store
+from graph.store import Dataset, Store, own_dataset
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,15 @@ def requested_timeout(settings: Settings, asked: str | None) -> float:
     return min(value, settings.timeout_s)
 
 
-def check_reach(settings: Settings, store: Store, text: str, dataset: Dataset) -> None:
-    """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed."""
+def check_reach(
+    settings: Settings, store: Store, text: str, dataset: Dataset, base_iri: str | None = None, *, is_query: bool = True
+) -> None:
+    """Refuse SERVICE, LOAD and dataset IRIs that reach outside the store, unless allow-listed: the
+    protocol's, or else a query's own FROM and FROM NAMED."""
     refuse_network(text, settings.allowed_outside)
+    named_by = "The dataset"
+    if not dataset and is_query and (own := own_dataset(text, base_iri)) is not None:
+        dataset, named_by = own, "The query's FROM"
     if dataset:
         outside = [
             g for g in (*dataset.default, *dataset.named) if not settings.allowed_outside(g) and not store.has_graph(g)
@@ -62,7 +68,7 @@ def check_reach(settings: Settings, store: Store, text: str, dataset: Dataset) -
             raise Problem(
                 400,
                 "Bad request",
-                f"The dataset names {', '.join(f'<{g}>' for g in outside)}, which "
+                f"{named_by} names {', '.join(f'<{g}>' for g in outside)}, which "
                 "this store does not hold; list the graphs with GET /store, or ask the operator to "
                 "allow-list them (BILATERAL_ALLOW_DATASETS).",
             )
@@ -70,7 +76,7 @@ def check_reach(settings: Settings, store: Store, text: str, dataset: Dataset) -
 
 def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> QueryAnswer:
     """The answer to a query, in the format negotiated, cut to the row limit (and saying so)."""
-    check_reach(settings, store, asked.text, asked.dataset)
+    check_reach(settings, store, asked.text, asked.dataset, asked.base_url)
     form = query_form(asked.text)
     media_type = choose_from(offered(form), asked.format, asked.accept)
     limit, dataset = settings.row_limit, asked.dataset or None

@@ -85,7 +85,7 @@ def sparql() -> Response:
     state = app_state()
     if op == "update":
         store = state.store()
-        check_reach(state.settings, store, text, dataset)
+        check_reach(state.settings, store, text, dataset, is_query=False)
         require_writer()
         if dataset and DATASET_CLAUSE.search(blank_literals(text)):
             raise Problem(

@@ -16,7 +16,7 @@ from graph.bulk import undo_interrupted_loads
 from graph.errors import NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.result_graph import ResultTriples
-from graph.sparql_text import has_where, syntax_error, with_dataset
+from graph.sparql_text import has_where, query_dataset, syntax_error, with_dataset
 from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
 from graph.terms import converter, graph_node
 
@@ -80,7 +80,9 @@ class EmbeddedStore(Store):
                     default_graph=[ox.NamedNode(g) for g in dataset.default],
                     named_graphs=[ox.NamedNode(g) for g in dataset.named] or None,
                 )
-            return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=True)
+            # the union is the default graph unless the query names its own (FROM, FROM NAMED)
+            union = query_dataset(query) is None
+            return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=union)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
 

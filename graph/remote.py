@@ -25,7 +25,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.sparql_text import query_form, syntax_error
-from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
+from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update, own_dataset
 from graph.terms import graph_node, to_rdflib
 
 _POOL = urllib3.PoolManager(maxsize=16)
@@ -146,7 +146,7 @@ class RemoteStore(Store):
         form = query_form(query)
         if form != expected:
             raise TypeError(f"This method takes a {expected} query, not {form}.")
-        body = self._send(self.query_url, query, "application/sparql-results+json").read()
+        body = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query)).read()
         return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
 
     # -- queries ---------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class RemoteStore(Store):
         form = query_form(query)
         if form not in ("CONSTRUCT", "DESCRIBE"):
             raise TypeError(f"construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
-        body = self._send(self.query_url, query, "application/n-triples").read()
+        body = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query)).read()
         return Graph().parse(data=body, format="nt")
 
     def _serialize(
@@ -179,6 +179,7 @@ class RemoteStore(Store):
         # The raw answer is streamed over a kept-alive connection from a pool shared by the process's
         # threads: on a busy server a new connection per query (as SPARQLWrapper opens), or even requests'
         # per-call bookkeeping, costs more than a point query itself.
+        dataset = dataset or own_dataset(query, base_iri)  # the server reads the union for any query otherwise
         params = (
             [("default-graph-uri", g) for g in dataset.default] + [("named-graph-uri", g) for g in dataset.named]
             if dataset

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -65,6 +66,49 @@ def query_form(query: str) -> str:
             "Updates (INSERT, DELETE, LOAD…) go to the update operation instead."
         )
     return found.group(1)
+
+
+_FROM = re.compile(r"FROM(?![\w:-])", re.IGNORECASE)  # on blanked text; the character before is checked apart
+_GRAPH_NAME = re.compile(r"\s*(NAMED(?![\w:-]))?\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.:%-]*))", re.IGNORECASE)
+_PREFIX_DECLARATION = re.compile(r"PREFIX\s+([\w.-]*):\s*<([^<>\s]*)>", re.IGNORECASE)
+_BASE_DECLARATION = re.compile(r"BASE\s*<([^<>\s]*)>", re.IGNORECASE)
+_DECLARATION = re.compile(r"(?:PREFIX|BASE)(?![\w:-])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def query_dataset(query: str, base_iri: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The graphs a query's own FROM and FROM NAMED clauses name, as (default, named) IRIs, prefixed names
+    and relative IRIs resolved; None when it has no such clause. A name that cannot be resolved is left
+    out: the engine refuses that query anyway.
+
+    >>> query_dataset("PREFIX g: <http://x/> SELECT ?from FROM g:a FROM NAMED <b> { ?s ?p ?o }", "http://x/")
+    (('http://x/a',), ('http://x/b',))
+    >>> query_dataset("SELECT * { ?s <http://x/FROM> 'FROM' }") is None
+    True
+    """
+    blanked = blank_literals(query)
+    keywords = [m for m in _FROM.finditer(blanked) if not m.start() or not _NAME_CHAR.match(blanked, m.start() - 1)]
+    if not keywords:
+        return None
+    # declarations read where the blanked text has their keyword, so that none is read inside a literal
+    declared = [_PREFIX_DECLARATION.match(query, m.start()) for m in _DECLARATION.finditer(blanked)]
+    prefixes = {m.group(1): m.group(2) for m in declared if m is not None}
+    bases = [_BASE_DECLARATION.match(query, m.start()) for m in _DECLARATION.finditer(blanked)]
+    base = next((m.group(1) for m in bases if m is not None), None) or base_iri or ""
+    default: list[str] = []
+    named: list[str] = []
+    for keyword in keywords:
+        name = _GRAPH_NAME.match(query, keyword.end())
+        if name is None:
+            continue
+        if name.group(2) is not None:
+            iri = urljoin(base, name.group(2)) if base else name.group(2)
+        elif (name.group(3) or "") in prefixes:
+            iri = prefixes[name.group(3) or ""] + name.group(4)
+        else:
+            continue
+        (named if name.group(1) else default).append(iri)
+    return tuple(default), tuple(named)
 
 
 def refuse_network(text: str, allowed: Callable[[str], bool] = lambda iri: False) -> None:

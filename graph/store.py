@@ -20,7 +20,7 @@ from rdflib.term import Node
 
 from graph.errors import UnsupportedFormat
 from graph.formats import is_results_format, rdf_format, results_format
-from graph.sparql_text import query_form
+from graph.sparql_text import query_dataset, query_form
 from graph.terms import graph_node
 
 
@@ -59,6 +59,14 @@ class Dataset:
 
     def __bool__(self) -> bool:
         return bool(self.default or self.named)
+
+
+def own_dataset(query: str, base_iri: str | None = None) -> Dataset | None:
+    """The dataset a query's own FROM and FROM NAMED clauses name, or None. A store whose default graph is
+    the union of its named graphs must be told: Oxigraph, embedded or served, reads the union for any query
+    once that option is on, FROM or not."""
+    found = query_dataset(query, base_iri)
+    return None if found is None else Dataset(*found)
 
 
 RdfInput = Path | bytes | IO[bytes]

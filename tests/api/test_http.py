@@ -140,6 +140,17 @@ def test_a_dataset_outside_the_store_is_refused_unless_allow_listed(store: Embed
     assert allowed.get("/sparql", query_string=query).status_code == 200
 
 
+def test_a_query_from_a_graph_outside_the_store_is_refused_and_one_inside_narrows_it(client: FlaskClient) -> None:
+    outside = "SELECT * FROM <http://elsewhere.example/g> WHERE { ?s ?p ?o } LIMIT 1"
+    refused = problem(client.get("/sparql", query_string={"query": outside}))
+    assert refused["status"] == 400 and "FROM names <http://elsewhere.example/g>" in refused["detail"]
+    count = "SELECT (COUNT(*) AS ?n) {from} WHERE { ?s ?p ?o }"
+    union = client.get("/sparql", query_string={"query": count.replace("{from}", ""), "format": "csv"})
+    ontology = "FROM <https://w3id.org/bilateral/graph/ontology>"
+    narrowed = client.get("/sparql", query_string={"query": count.replace("{from}", ontology), "format": "csv"})
+    assert 0 < int(narrowed.text.split()[1]) < int(union.text.split()[1])
+
+
 def test_protocol_dataset_narrows_the_default_graph(client: FlaskClient) -> None:
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
     only_reference = {

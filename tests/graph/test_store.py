@@ -38,6 +38,24 @@ def test_default_graph_is_the_union_of_named_graphs(store: Store) -> None:
     assert [str(r[0]) for r in rows] == ["http://example.org/a", "http://example.org/b", "http://example.org/c"]
 
 
+def test_a_query_that_names_its_dataset_reads_that_dataset_and_not_the_union(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    store.load(b'<http://example.org/c> <http://example.org/p> "3" .', ox.RdfFormat.N_TRIPLES, graph=G2)
+    values = "SELECT ?o {from} WHERE { ?s <http://example.org/p> ?o } ORDER BY ?o"
+    assert [str(r[0]) for r in store.select(values.replace("{from}", "")).rows] == ["1", "2", "3"]
+    assert [str(r[0]) for r in store.select(values.replace("{from}", f"FROM <{G2}>")).rows] == ["3"]
+    prefixed = f"PREFIX ex: <http://example.org/> {values.replace('{from}', 'FROM ex:g1')}"
+    assert [str(r[0]) for r in store.select(prefixed).rows] == ["1", "2"]
+    named = f"SELECT ?g ?o FROM NAMED <{G2}> WHERE {{ {{ GRAPH ?g {{ ?s ?p ?o }} }} UNION {{ ?s ?p ?o }} }}"
+    assert [(str(g), str(o)) for g, o in store.select(named).rows] == [(G2, "3")]  # and an empty default graph
+    as_json = json.loads(store.serialize_bytes(values.replace("{from}", f"FROM <{G2}>"), "json"))
+    assert [b["o"]["value"] for b in as_json["results"]["bindings"]] == ["3"]
+    protocol = store.serialize_bytes(values.replace("{from}", f"FROM <{G2}>"), "json", Dataset((G1,)))
+    assert [b["o"]["value"] for b in json.loads(protocol)["results"]["bindings"]] == ["1", "2"]  # the request wins
+    assert store.ask(f"ASK FROM <{G1}> {{ <http://example.org/a> ?p ?o }}")
+    assert not store.ask(f"ASK FROM <{G2}> {{ <http://example.org/a> ?p ?o }}")
+
+
 def test_select_rows_are_rdflib_terms(store: Store) -> None:
     store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
     result = store.select(
