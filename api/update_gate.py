@@ -4,7 +4,8 @@ runs, and a violating update is refused with the same report as a submission.
 Each operation of the request is previewed on its own:
 - `INSERT DATA` blocks are read with Oxigraph's TriG parser under the update's prefixes and base IRI;
 - `INSERT { … } WHERE { … }` (with `WITH`, `USING`, `DELETE`) becomes one CONSTRUCT of its insert template
-  over its WHERE, with the graphs it reads as FROM clauses; `GRAPH` wrappers in the template are dropped,
+  over its WHERE, with its USING graphs as FROM clauses (its WITH graph as a GRAPH around the WHERE, since
+  WITH leaves the named graphs as they are); `GRAPH` wrappers in the template are dropped,
   since validation reads all inserted triples as one graph;
 - `ADD`, `COPY` and `MOVE` insert the source graph's triples: one CONSTRUCT of that graph.
 Deletions (`DELETE DATA`, `DELETE { … } WHERE`, `DELETE WHERE`) are previewed the same way, and what remains
@@ -171,10 +172,12 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             where = text[where_open : group_end(hidden, where_open)]
             graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
             with_graph = _IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
-            if not graphs and with_graph:
-                graphs = [with_graph.group(1)]
             named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
+            # USING and USING NAMED are the dataset of the WHERE, as FROM and FROM NAMED are a query's. WITH
+            # names only its default graph (the named graphs stay the store's): the WHERE runs inside GRAPH.
             sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
+            if not graphs and not named and with_graph:
+                where = f"{{ GRAPH {with_graph.group(1)} {where} }}"
             for keyword, affected in (
                 ("INSERT", preview.default_graph_writes),
                 ("DELETE", preview.default_graph_deletes),

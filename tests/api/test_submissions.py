@@ -308,6 +308,25 @@ WHERE { GRAPH ?g { <https://w3id.org/bilateral/id/event/source-meeting> ?p ?o }
     assert sparql_update(client, copy).status_code == 204
 
 
+def test_an_update_with_with_is_previewed_over_every_named_graph(client: FlaskClient, store: EmbeddedStore) -> None:
+    # WITH names the default graph of the WHERE; its GRAPH patterns still see every named graph.
+    assert post(client, meeting("with-meeting"), **SOURCE).status_code == 201
+    before = store.count()
+    early = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+WITH <urn:x:with-copy>
+INSERT { ?copy ?p ?o ; bl:earliest "2001-01-01"^^xsd:date ; bl:latest "2001-01-01"^^xsd:date }
+WHERE { GRAPH ?g { <https://w3id.org/bilateral/id/event/with-meeting> ?p ?o }
+        FILTER (?p NOT IN (bl:earliest, bl:latest, bl:date))
+        BIND (<https://w3id.org/bilateral/id/event/with-copied-meeting> AS ?copy) }"""
+    refused = sparql_update(client, early)
+    assert refused.status_code == 422, refused.data
+    assert "blsh:MeetingOutOfOfficeShape" in {v["sourceShape"] for v in json.loads(refused.data)["violations"]}
+    assert store.count() == before
+    assert sparql_update(client, early.replace("2001-01-01", "2025-10-01")).status_code == 204
+    assert store.count("urn:x:with-copy") > 0
+
+
 def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: EmbeddedStore) -> None:
     created = json.loads(post(client, meeting("to-thin-out"), **SOURCE).data)
     before = store.count()
