@@ -7,73 +7,27 @@ passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any
 
 import click
 
+from api.cli_options import (
+    network_filter,
+    network_options,
+    open_from,
+    read_query,
+    reported,
+    store_options,
+    write_whole,
+)
 from api.tables import aligned, format_table, with_prefixes
-from graph.embedded import EmbeddedStore
-from graph.errors import BilateralError, QuerySyntaxError, StoreUnavailable, ValidationFailed
+from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files
 from graph.sparql_text import query_form
-from graph.store import Store, open_store
 from graph.validation import Validator
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def store_options(command: F) -> F:
-    """The options that choose the store, shared by every command that opens one."""
-    command = click.option(
-        "--endpoint",
-        envvar="BILATERAL_ENDPOINT",
-        metavar="URL",
-        help="Use a remote SPARQL 1.1 server instead of a folder (its query URL, or its base URL for Oxigraph).",
-    )(command)
-    return click.option(
-        "--store",
-        "store_dir",
-        envvar="BILATERAL_STORE",
-        default="bilateral-data",
-        show_default=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        help="The store folder (env BILATERAL_STORE).",
-    )(command)
-
-
-def reported(command: F) -> F:
-    """Turn the package's errors into a message on stderr and the architecture's exit codes."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ValidationFailed as failure:
-            click.echo(failure.report.text(), err=True)
-            click.echo(f"\nerror: {failure}", err=True)
-            sys.exit(1)
-        except BilateralError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def open_from(store_dir: Path, endpoint: str | None, *, create: bool = False) -> Store:
-    """The store the options name. A folder that holds none is created by `init` only: elsewhere a mistyped
-    --store would answer from a new, empty store."""
-    if endpoint is None and not create and not EmbeddedStore.exists_at(store_dir):
-        raise StoreUnavailable(
-            f"There is no store at {store_dir}. Create it with `bilateral init --store {store_dir}`, or name "
-            "the right one with --store DIR (or $BILATERAL_STORE), or --endpoint URL."
-        )
-    return open_store(store_dir, endpoint=endpoint)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,17 +137,6 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
             raise
 
 
-def read_query(argument: str) -> str:
-    if argument == "-":
-        return sys.stdin.read()
-    if argument.startswith("@"):
-        path = Path(argument[1:])
-        if not path.is_file():
-            raise click.BadParameter(f"{path} is not a file; write @FILE with the path of a .rq file.")
-        return path.read_text(encoding="utf-8")
-    return argument
-
-
 @main.command()
 @store_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
@@ -266,64 +209,6 @@ def submit(
         click.echo(f"  {warning}")
 
 
-def network_options(command: F) -> F:
-    """The filters shared by exports and network measures."""
-    for option in reversed(
-        [
-            click.option("--country", multiple=True, metavar="ISO3", help="Keep these states and their neighbourhood."),
-            click.option("--depth", default=1, show_default=True, help="Hops around --country."),
-            click.option("--from", "start", metavar="DATE", help="Keep facts from this day, month or year on."),
-            click.option("--to", "end", metavar="DATE", help="Keep facts up to this day, month or year."),
-            click.option("--type", "relations", multiple=True, metavar="RELATION", help="met, dispute, allied, …"),
-            click.option("--source", "sources", multiple=True, metavar="IRI", help="Keep facts from these sources."),
-            click.option("--min-sources", default=0, help="Keep facts with at least this many sources."),
-            click.option("--events", is_flag=True, help="Make events nodes too."),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-def write_whole(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write a file whole or not at all: into a temporary file beside it, renamed over it at the end, so that
-    a failure leaves the file that was there (or none)."""
-    if not path.parent.is_dir():
-        raise click.UsageError(f"Cannot write {path}: there is no folder {path.parent}.")
-    temporary: Path | None = None
-    try:
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False) as out:
-            temporary = Path(out.name)
-            write(out)
-        mask = os.umask(0)  # a temporary file is private; the file written gets the usual permissions
-        os.umask(mask)
-        temporary.chmod(0o666 & ~mask)
-        temporary.replace(path)
-    except BaseException as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise click.UsageError(f"Cannot write {path}: {error.strerror or error}.") from None
-        raise
-
-
-def _filter(**given: Any) -> Any:
-    from graph.network import NetworkFilter
-
-    try:
-        return NetworkFilter(
-            countries=tuple(given["country"]),
-            depth=given["depth"],
-            start=given["start"],
-            end=given["end"],
-            relations=tuple(given["relations"]),
-            sources=tuple(given["sources"]),
-            min_sources=given["min_sources"],
-            include_events=given["events"],
-        )
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-
-
 @main.command()
 @click.argument("name", metavar="FORMAT")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
@@ -339,7 +224,7 @@ def export(name: str, output: Path | None, store_dir: Path, endpoint: str | None
         raise click.UsageError(f"Unknown format {name!r}; use one of {', '.join(WRITERS)}.")
     with open_from(store_dir, endpoint) as store:
         try:
-            network = project(store, _filter(**filters))
+            network = project(store, network_filter(**filters))
         except ValueError as error:
             raise click.UsageError(str(error)) from None
     if output is None:
@@ -379,7 +264,7 @@ def network(
     with open_from(store_dir, endpoint) as store:
         try:
             if question == "centrality":
-                rows = centrality(store, measure, _filter(**filters))
+                rows = centrality(store, measure, network_filter(**filters))
             elif question == "path":
                 rows = [
                     {

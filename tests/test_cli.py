@@ -11,7 +11,7 @@ from typing import IO
 import click
 import pytest
 
-from api.cli import write_whole
+from api.cli_options import write_whole
 from tests.api.test_submissions import meeting
 
 COMMANDS = ["init", "load", "validate", "query", "submit", "serve", "export", "network"]
