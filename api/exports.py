@@ -14,6 +14,7 @@ from typing import IO
 from flask import Blueprint, Response, request, send_file
 
 from api.context import app_state
+from api.parameters import only_parameters, whole_number
 from api.problems import Problem
 from graph.export_formats import WRITERS
 from graph.formats import rdf_format
@@ -25,29 +26,6 @@ DUMPS = {"nquads": ("nquads", "nq"), "trig": ("trig", "trig"), "turtle": ("turtl
 
 FILTERS = ("country", "depth", "from", "to", "type", "source", "min_sources", "events")
 """The query parameters of `network_filter`."""
-
-
-def only_parameters(*known: str) -> None:
-    """Refuse a query parameter the route does not read: a misspelt filter (`countries=KOR`) would otherwise
-    answer the whole network. Names starting with `_` (a client's cache-buster) pass."""
-    unknown = sorted({name for name in request.args if name not in known and not name.startswith("_")})
-    if unknown:
-        raise Problem(
-            400,
-            "Bad request",
-            f"Unknown parameter {', '.join(unknown)}: {request.path} reads {', '.join(known) or 'no parameter'}.",
-        )
-
-
-def whole_number(name: str, default: int) -> int:
-    """A query parameter that is a whole number, or a 400 that names it."""
-    value = request.args.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise Problem(400, "Bad request", f"{name}={value!r} is not a whole number.") from None
 
 
 def network_filter() -> NetworkFilter:

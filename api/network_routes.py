@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api.context import app_state
-from api.exports import FILTERS, network_filter, only_parameters, whole_number
+from api.exports import FILTERS, network_filter
+from api.parameters import only_parameters, whole_number
 from api.problems import Problem
 from graph.analytics import centrality, dyad_timeline, shortest_paths
 

@@ -151,7 +151,7 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "The submissions, newest first",
                 "parameters": [_query("page", "from 1"), _query("size", "1 to 500")],
-                "responses": {"200": {"description": "one page", "content": JSON}},
+                "responses": {"200": {"description": "one page", "content": JSON}, **_errors(400)},
             },
         },
         "/submissions/{key}": {

@@ -10,6 +10,7 @@ from api.context import app_state
 from api.graph_store import graph_response
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import content_type
+from api.parameters import only_parameters, whole_number
 from api.problems import Problem
 from graph.errors import UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format
@@ -47,6 +48,7 @@ def refusal(failure: ValidationFailed) -> Response:
 
 @blueprint.route("/submissions", methods=["POST"])
 def create() -> Response:
+    only_parameters("source", "source_title", "source_url", "comment")
     submitter = require_writer()
     staged = staged_request()
     citation = SourceCitation(
@@ -84,11 +86,11 @@ def dry_run() -> Response:
 
 @blueprint.route("/submissions", methods=["GET"])
 def index() -> Response:
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-        size = min(500, max(1, int(request.args.get("size", "50"))))
-    except ValueError:
-        raise Problem(400, "Bad request", "page and size are whole numbers.") from None
+    only_parameters("page", "size")
+    page, size = whole_number("page", 1), whole_number("size", 50)
+    if page < 1 or size < 1:
+        raise Problem(400, "Bad request", "page and size are 1 or more (size at most 500).")
+    size = min(500, size)
     found = list_submissions(app_state().store(), limit=size + 1, offset=(page - 1) * size)
     body: dict[str, object] = {"page": page, "size": size, "submissions": [s.as_dict() for s in found[:size]]}
     if len(found) > size:

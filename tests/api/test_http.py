@@ -263,19 +263,22 @@ def test_a_parameter_a_route_does_not_read_is_refused_and_the_ones_it_reads_are_
 ) -> None:
     spec = json.loads(client.get("/openapi.json").data)["paths"]
 
-    def read_by(path: str) -> set[str]:
-        refused = client.get(path, query_string={"countries": "KOR"})  # a misspelt filter
+    def read_by(path: str, method: str = "get") -> set[str]:
+        refused = client.open(path, method=method, query_string={"countries": "KOR"})  # a misspelt filter
         detail = problem(refused)["detail"]
         assert refused.status_code == 400 and detail.startswith("Unknown parameter countries"), detail
         return set(detail.split(" reads ")[1].rstrip(".").split(", "))
 
-    def documented(path: str) -> set[str]:
-        return {p["name"] for p in spec[path]["get"]["parameters"]}
+    def documented(path: str, method: str = "get") -> set[str]:
+        return {p["name"] for p in spec[path][method]["parameters"]}
 
     assert read_by("/export/gexf") | read_by("/export/nquads") == documented("/export/{format}")
     for path in ("/network/centrality", "/network/path"):
         assert read_by(path) == documented(path)
     assert read_by("/network/dyad/KOR/JPN/timeline") == documented("/network/dyad/{a}/{b}/timeline")
+    for method in ("get", "post"):
+        assert read_by("/submissions", method) == documented("/submissions", method)
+    assert problem(client.get("/submissions", query_string={"page": "0"}))["status"] == 400
     exported = client.get("/export/gexf", query_string={"country": "KOR", "_": "1700000000"})  # a cache-buster
     exported.close()
     assert exported.status_code == 200
