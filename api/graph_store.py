@@ -18,6 +18,7 @@ from api.context import app_state
 from api.exports import spooled
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type
+from api.parameters import only_parameters
 from api.problems import Problem
 from graph.errors import UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
@@ -118,6 +119,7 @@ def _the_store(store: Store) -> Response:
 @blueprint.route("/store", methods=METHODS, defaults={"rest": None})
 @blueprint.route("/store/<path:rest>", methods=METHODS)
 def graph_store(rest: str | None) -> Response:
+    only_parameters("graph", "default")
     graph = target_graph(direct=rest is not None)
     store = app_state().store()
     if request.method in ("GET", "HEAD"):
@@ -135,6 +137,8 @@ def graph_store(rest: str | None) -> Response:
             raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
         store.drop_graph(graph)
         return Response(status=204)
+    if graph is None and request.method == "PUT":
+        raise Problem(400, "Bad request", "PUT names the graph it replaces: ?graph=IRI or ?default.")
     if graph is None:  # POST to the store itself: a new graph, named by the server
         graph = f"{request.host_url}store/graph/{uuid.uuid4()}"
         _write(graph, replace=False)

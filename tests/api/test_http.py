@@ -278,6 +278,12 @@ def test_a_parameter_a_route_does_not_read_is_refused_and_the_ones_it_reads_are_
     assert read_by("/network/dyad/KOR/JPN/timeline") == documented("/network/dyad/{a}/{b}/timeline")
     for method in ("get", "post"):
         assert read_by("/submissions", method) == documented("/submissions", method)
+    for method in ("get", "put", "post", "delete"):
+        assert read_by("/store", method) == documented("/store", method)
+    typo = client.put("/store", query_string={"grpah": "urn:x:g"}, data=b"", headers=WRITE)
+    assert problem(typo)["status"] == 400 and "grpah" in problem(typo)["detail"]  # not a new, server-named graph
+    nameless = client.put("/store", data=b"", headers={**WRITE, "Content-Type": "text/turtle"})
+    assert problem(nameless)["status"] == 400 and "?graph=IRI or ?default" in problem(nameless)["detail"]
     assert problem(client.get("/submissions", query_string={"page": "0"}))["status"] == 400
     exported = client.get("/export/gexf", query_string={"country": "KOR", "_": "1700000000"})  # a cache-buster
     exported.close()
