@@ -43,7 +43,8 @@ class EmbeddedStore(Store):
             if "temporarily unavailable" in str(error) or "lock" in str(error).lower():
                 raise StoreUnavailable(
                     f"The store at {path} is open in another process (a running `bilateral serve`?). "
-                    "Stop that process, or go through it with --endpoint URL."
+                    "Stop that process, or query through it with --endpoint http://HOST:PORT/sparql (writes go "
+                    "to its HTTP routes, with a token)."
                 ) from None
             raise StoreUnavailable(f"The store at {path} cannot be opened: {error}") from None
         self.undone_loads = undo_interrupted_loads(self._store) if path is not None else []

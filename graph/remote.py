@@ -90,6 +90,9 @@ class RemoteStore(Store):
         self, url: str, text: str, accept: str | None, *, is_update: bool, dataset: Dataset | None = None
     ) -> SPARQLWrapper:
         wrapper = SPARQLWrapper(url, updateEndpoint=url)
+        # Accept alone says what to answer with: SPARQLWrapper would add format=xml&output=xml to the URL,
+        # which servers that read those parameters (Fuseki, Virtuoso, bilateral serve) obey over Accept.
+        wrapper.setOnlyConneg(True)
         wrapper.setMethod(POST)
         wrapper.setRequestMethod(POSTDIRECTLY)
         wrapper.setQuery(text)
@@ -147,7 +150,13 @@ class RemoteStore(Store):
         if form != expected:
             raise TypeError(f"This method takes a {expected} query, not {form}.")
         body = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query)).read()
-        return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        try:
+            return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        except SyntaxError:
+            raise StoreError(
+                f"{self.query_url} did not answer with SPARQL JSON results (it sent {body[:60]!r}); check that "
+                "--endpoint is the server's SPARQL query URL."
+            ) from None
 
     # -- queries ---------------------------------------------------------------------------------------
     def select(self, query: str) -> Solutions:

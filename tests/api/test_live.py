@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
+from graph.remote import RemoteStore
 from tests.api.conftest import TOKEN, BilateralServer
 
 SUMMITS = "SELECT ?s WHERE { ?s a bl:Summit } ORDER BY ?s"
@@ -107,3 +108,15 @@ def test_a_request_the_server_cannot_read_is_answered_with_a_problem(seeded_serv
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/problem+json" in head
     assert json.loads(body)["status"] == 400
+
+
+def test_the_remote_store_reads_from_a_bilateral_server(seeded_server: BilateralServer) -> None:
+    # bilateral serve honours format= over Accept, as Fuseki and Virtuoso do: the remote store must not send it.
+    remote = RemoteStore(f"{seeded_server.url}/sparql")
+    try:
+        summits = remote.select(PREFIX + SUMMITS).rows
+        assert URIRef("https://w3id.org/bilateral/id/event/lee-ishiba-summit-2025-08") in {row[0] for row in summits}
+        assert remote.ask(PREFIX + "ASK { ?s a bl:Summit }")
+        assert len(remote.construct(PREFIX + "CONSTRUCT WHERE { ?s a bl:Summit }")) >= 1
+    finally:
+        remote.close()
