@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from flask import request
@@ -28,12 +29,19 @@ RDF = {
     "rdfxml": "application/rdf+xml",
 }
 ALIASES = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/plain": "application/n-triples",
-    "text/n3": "text/turtle",
-    "application/x-turtle": "text/turtle",
+    "application/json": ("application/sparql-results+json", "application/ld+json"),
+    "application/xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "text/xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "text/plain": ("application/n-triples",),
+    "text/n3": ("text/turtle",),
+    "application/x-turtle": ("text/turtle",),
 }
+"""Generic types clients send, and what each stands for: the first of them that the answer offers (JSON is
+SPARQL results for a SELECT, JSON-LD for a CONSTRUCT)."""
+
+
+def _alias_in(alias: str, offered: Iterable[str]) -> str | None:
+    return next((target for target in ALIASES.get(alias, ()) if target in offered), None)
 
 
 def offered(form: str) -> dict[str, str]:
@@ -58,8 +66,8 @@ def choose_from(options: dict[str, str], named: str | None, header: str) -> str:
             return options[key]
         if key in options.values():
             return key
-        if ALIASES.get(key) in options.values():
-            return ALIASES[key]
+        if (aliased := _alias_in(key, options.values())) is not None:
+            return aliased
         known = _format_named(key)  # a file extension (ttl, nt, srj, …)
         if known is not None and known in options.values():
             return known
@@ -99,9 +107,9 @@ def _preferred(header: str, offered: tuple[str, ...]) -> str | None:
     accept = MIMEAccept([(value.split(";")[0].strip(), q) for value, q in parse_accept_header(header, MIMEAccept)])
     if not accept:
         return offered[0]
-    candidates = [*offered, *(alias for alias, target in ALIASES.items() if target in offered)]
+    candidates = [*offered, *(alias for alias in ALIASES if _alias_in(alias, offered) is not None)]
     best = accept.best_match(candidates)
-    return best if best is None or best in offered else ALIASES[best]
+    return best if best is None or best in offered else _alias_in(best, offered)
 
 
 def content_type(media_type: str) -> str:

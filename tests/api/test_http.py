@@ -66,6 +66,21 @@ def test_construct_in_every_rdf_format(client: FlaskClient, fmt: str) -> None:
     assert response.status_code == 200 and b"lee-ishiba-summit" in response.data
 
 
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/json", "application/ld+json"),  # JSON for a graph: JSON-LD
+        ("application/xml", "application/rdf+xml"),
+        ("text/plain", "application/n-triples"),
+        (None, "text/turtle"),
+    ],
+)
+def test_construct_results_follow_generic_types_too(client: FlaskClient, accept: str | None, expected: str) -> None:
+    query = "CONSTRUCT WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200 and response.mimetype == expected
+
+
 def test_unacceptable_type_is_406_listing_what_is_available(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": ASK}, headers={"Accept": "image/png"})
     assert response.status_code == 406
