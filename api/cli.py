@@ -261,6 +261,11 @@ def network(
     needs_pair = question in ("path", "timeline")
     if needs_pair and len(states) != 2:
         raise click.UsageError(f"`network {question}` takes two alpha-3 codes, such as KOR JPN.")
+    if not needs_pair and states:
+        raise click.UsageError(
+            f"`network centrality` ranks every state and takes no codes ({' '.join(states)}); "
+            "narrow it with --country CODE --depth N."
+        )
     with open_from(store_dir, endpoint) as store:
         try:
             if question == "centrality":

@@ -142,3 +142,5 @@ def test_export_and_network_from_the_shell(tmp_path: Path) -> None:
     assert json.loads(timeline.stdout)[0]["period"] == "2025-06"
     bad = subprocess.run([script, "network", "path", "KOR", "--store", store], capture_output=True, text=True)
     assert bad.returncode == 2 and "two alpha-3 codes" in bad.stderr
+    stray = subprocess.run([script, "network", "centrality", "KOR", "--store", store], capture_output=True, text=True)
+    assert stray.returncode == 2 and "--country" in stray.stderr  # not a ranking that ignored the code
