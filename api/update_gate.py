@@ -32,12 +32,11 @@ from rdflib import URIRef
 
 from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
-from graph.sparql_text import blank_literals, group_end, operation_spans, without_comments
+from graph.sparql_text import blank_literals, declarations, group_end, operation_spans, without_comments
 from graph.store import Store
 from graph.validation import Validator
 
 DEFAULT_TARGET = "urn:bilateral:update:default-graph"
-_DECLARATION = re.compile(r"(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
 _KEYWORD = re.compile(
     r"\b(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
     r"ADD|COPY|MOVE)\b",
@@ -216,12 +215,7 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     """Raise ValidationFailed when the data the update would leave violates the shapes: what it inserts,
     and what remains of the nodes it deletes from, checked in context without the deleted triples.
     Relative IRIs resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
-    blanked = blank_literals(update)
-    prologue = "\n".join(  # found in the text, kept where they are not inside a literal or comment
-        m.group(0)
-        for m in _DECLARATION.finditer(update)
-        if blanked[m.start() : m.start() + 4].upper() in ("PREF", "BASE")
-    )
+    prologue = "\n".join(m.group(0) for m in declarations(update))
     preview = _preview(update, prologue, base_iri)
     for found, message in (
         (preview.default_graph_writes, DEFAULT_GRAPH_WRITE),

@@ -70,9 +70,18 @@ def query_form(query: str) -> str:
 
 _FROM = re.compile(r"FROM(?![\w:-])", re.IGNORECASE)  # on blanked text; the character before is checked apart
 _GRAPH_NAME = re.compile(r"\s*(NAMED(?![\w:-]))?\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.:%-]*))", re.IGNORECASE)
-_PREFIX_DECLARATION = re.compile(r"PREFIX\s+([\w.-]*):\s*<([^<>\s]*)>", re.IGNORECASE)
-_BASE_DECLARATION = re.compile(r"BASE\s*<([^<>\s]*)>", re.IGNORECASE)
-_DECLARATION = re.compile(r"(?:PREFIX|BASE)(?![\w:-])", re.IGNORECASE)
+_DECLARATION = re.compile(r"PREFIX\s+([^\s:]*):\s*<([^>]*)>|BASE\s*<([^>]*)>", re.IGNORECASE)
+
+
+def declarations(text: str) -> list[re.Match[str]]:
+    """The PREFIX and BASE declarations of a query or update (groups 1 and 2: a prefix and its IRI; group 3:
+    a base IRI), read where their keyword is not inside a literal or a comment.
+
+    >>> [m.group(0) for m in declarations("PREFIX a: <http://a/> # PREFIX b: <http://b/>\\nBASE <http://c/>")]
+    ['PREFIX a: <http://a/>', 'BASE <http://c/>']
+    """
+    blanked = blank_literals(text)
+    return [m for m in _DECLARATION.finditer(text) if not blanked[m.start()].isspace()]
 
 
 @lru_cache(maxsize=64)
@@ -90,11 +99,9 @@ def query_dataset(query: str, base_iri: str | None = None) -> tuple[tuple[str, .
     keywords = [m for m in _FROM.finditer(blanked) if not m.start() or not _NAME_CHAR.match(blanked, m.start() - 1)]
     if not keywords:
         return None
-    # declarations read where the blanked text has their keyword, so that none is read inside a literal
-    declared = [_PREFIX_DECLARATION.match(query, m.start()) for m in _DECLARATION.finditer(blanked)]
-    prefixes = {m.group(1): m.group(2) for m in declared if m is not None}
-    bases = [_BASE_DECLARATION.match(query, m.start()) for m in _DECLARATION.finditer(blanked)]
-    base = next((m.group(1) for m in bases if m is not None), None) or base_iri or ""
+    declared = declarations(query)
+    prefixes = {m.group(1): m.group(2) for m in declared if m.group(3) is None}
+    base = next((m.group(3) for m in declared if m.group(3) is not None), None) or base_iri or ""
     default: list[str] = []
     named: list[str] = []
     for keyword in keywords:

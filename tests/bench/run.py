@@ -4,9 +4,11 @@ For each size it generates a synthetic graph (`tests/bench/synthetic.py`) and pr
 run on the same machine:
 - load: wall time and peak memory of `bilateral load` (validated, and with --no-validate) and of
   `oxigraph load --graph` into the same named graph, each a separate process, three times in turn (the
-  median, the slowest and the highest peak), with the ratio to Oxigraph (goals: at most 1.5x, at most 1 GB);
+  median, the slowest and the highest peak), with the ratio to Oxigraph (goals: at most 1.5x, at most
+  1 GB);
 - queries: the median time of six representative queries through the `Store` and through pyoxigraph called
-  directly on the same store (a fast query repeated within each sample), as rows and as SPARQL JSON, with the ratio (goal: at most 1.2x).
+  directly on the same store (a fast query repeated within each sample), as rows and as SPARQL JSON, with
+  the ratio (goal: at most 1.2x).
 
     python -m tests.bench.run                   # 10k, 100k and 1M triples
     python -m tests.bench.run --sizes 20000     # one size
