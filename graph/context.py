@@ -31,10 +31,16 @@ MENTIONED_IRIS_QUERIES = (
 
 
 KNOWN_LIMIT = 50_000
-KNOWN_IRIS_QUERY = f"""SELECT DISTINCT ?n WHERE {{
-  {{ ?n ?p ?o }} UNION {{ ?h <{BL.holder}> ?n }} FILTER isIRI(?n) }} LIMIT {KNOWN_LIMIT}"""
-"""The IRIs a store may hold context about (what `context_query` can match), up to KNOWN_LIMIT of them. When
-a store knows fewer IRIs than new data mentions, looking its IRIs up in the new data is the cheaper way."""
+
+
+def known_iris_query(graphs: Sequence[str] | None = None) -> str:
+    """The SELECT of the IRIs a store may hold context about (what `context_query` can match), up to
+    KNOWN_LIMIT of them, from every graph or only from `graphs`. When a store knows fewer IRIs than new data
+    mentions, looking its IRIs up in the new data is the cheaper way."""
+    pattern = f"{{ ?n ?p ?o }} UNION {{ ?h <{BL.holder}> ?n }}"
+    if graphs is not None:
+        pattern = f"VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ {pattern} }}"
+    return f"SELECT DISTINCT ?n WHERE {{ {pattern} FILTER isIRI(?n) }} LIMIT {KNOWN_LIMIT}"
 
 
 def mentioned_among_queries(iris: Sequence[str]) -> Iterator[str]:

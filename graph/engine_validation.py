@@ -20,10 +20,10 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.term import Node
 
 from graph.context import (
-    KNOWN_IRIS_QUERY,
     KNOWN_LIMIT,
     MENTIONED_IRIS_QUERIES,
     context_queries,
+    known_iris_query,
     mentioned_among_queries,
 )
 from graph.embedded import EmbeddedStore
@@ -154,16 +154,16 @@ def _context_queries(dataset: ox.Store, store: Store, ignoring: str | None) -> I
     """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data.
 
     The IRIs are found from the smaller side: the store's own IRIs looked up in the staged data when the
-    store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions. The store's IRIs may
-    include some of the graph `ignoring` (being loaded meanwhile): the CONSTRUCTs leave that graph out, so
-    either way the context is the same."""
+    store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions. The store's IRIs are read
+    from every graph but `ignoring` (being loaded meanwhile), which the CONSTRUCTs leave out too."""
 
     def run(query: str) -> list[str]:
         solutions = dataset.query(query, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions)
         return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
 
-    known = [str(row[0]) for row in store.select(KNOWN_IRIS_QUERY)]
+    graphs = None if ignoring is None else [g for g in store.named_graphs() if g != ignoring]
+    known = [str(row[0]) for row in store.select(known_iris_query(graphs))]
     queries = mentioned_among_queries(known) if len(known) < KNOWN_LIMIT else MENTIONED_IRIS_QUERIES
     found: set[str] = set()
     for batch in _POOL.map(run, queries):

@@ -135,10 +135,11 @@ def _skip_bom(raw: IO[bytes]) -> None:
         raw.seek(0)
 
 
-def line_slices(raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Whole lines of a file in slices of about SLICE_BYTES, each with the number of its first line."""
+def line_slices(raw: IO[bytes], size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """Whole lines of a file in slices of about `size` bytes (SLICE_BYTES by default), each with the number
+    of its first line."""
     line, rest = 1, b""
-    while block := raw.read(SLICE_BYTES):
+    while block := raw.read(size or SLICE_BYTES):
         block = rest + block
         end = block.rfind(b"\n") + 1
         if end == 0:  # no line ends in this block: read on
@@ -152,10 +153,16 @@ def line_slices(raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 def read_into(
-    path: Path, load: Callable[[bytes | IO[bytes]], None], *, source: str, sliced: bool, progress: Progress | None
+    path: Path,
+    load: Callable[[bytes | IO[bytes]], None],
+    *,
+    source: str,
+    sliced: bool,
+    progress: Progress | None,
+    slice_bytes: int | None = None,
 ) -> None:
-    """Feed a file to `load` (a parser), whole or in slices of lines, turning a parse failure into an error
-    that names the line in the file. A byte order mark at the start is skipped."""
+    """Feed a file to `load` (a parser), whole or in slices of lines (of `line_slices`), turning a parse
+    failure into an error that names the line in the file. A byte order mark at the start is skipped."""
     with path.open("rb") as raw:
         _skip_bom(raw)
         if not sliced:
@@ -165,7 +172,7 @@ def read_into(
             except SyntaxError as error:
                 raise parse_error(error, source) from None
             return
-        for first_line, chunk in line_slices(raw):
+        for first_line, chunk in line_slices(raw, slice_bytes):
             try:
                 load(chunk)
             except SyntaxError as error:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graph import parsing
-from graph.bulk import PENDING_GRAPH, bulk_load_file, signature
+from graph import bulk, parsing
+from graph.bulk import PENDING_GRAPH, bulk_load_file, drop_graph, signature
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, RefusedInput
 from graph.loading import load_files
@@ -84,6 +84,24 @@ def test_a_file_changed_after_validation_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RefusedInput, match="changed after it was validated"):
         bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH, parsed_as=validated)
     assert store.count() == 0
+
+
+def test_a_graph_is_dropped_in_batches_and_nothing_else_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "UNDO_BATCH", 7)
+    store, target = ox.Store(), ox.NamedNode(GRAPH)
+    store.load(path=str(write_triples(tmp_path / "big.nt", lines=50)), format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    tricky = r"""<http://example.org/t> <http://example.org/p> "say \"hi\"\n\\ é"@en-GB .
+<http://example.org/t> <http://example.org/p> "2025-08-23"^^<http://www.w3.org/2001/XMLSchema#date> .
+_:b <http://example.org/p> _:c ."""  # a blank node: that batch is removed a quad at a time
+    store.load(tricky.encode(), ox.RdfFormat.N_TRIPLES, to_graph=target)
+    kept = ox.Quad(ox.NamedNode("http://example.org/s1"), ox.NamedNode("http://example.org/p"), ox.Literal("1"))
+    store.add(ox.Quad(kept.subject, kept.predicate, kept.object, ox.NamedNode("http://example.org/other")))
+    assert len(store) == 54
+    drop_graph(store, target)
+    assert [q.graph_name for q in store] == [ox.NamedNode("http://example.org/other")]
+    assert not store.contains_named_graph(target)
 
 
 KILLED_MID_LOAD = """

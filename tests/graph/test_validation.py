@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from graph import loading, parsing
+from graph.bulk import PENDING_GRAPH
+from graph.context import known_iris_query
+from graph.embedded import EmbeddedStore
 from graph.errors import ValidationFailed
 from graph.loading import init_store, load_files, stage_files
 from graph.shacl_sparql import SH
@@ -92,6 +97,56 @@ def test_a_valid_synthetic_graph_loads_whole(initialized: Store, tmp_path: Path)
     assert summary.validated and summary.report is not None and summary.report.conforms
     assert summary.quads == lines
     assert initialized.count() == before + lines
+
+
+@pytest.mark.parametrize("planted", [PLANTED, {}], ids=["refused", "accepted"])
+def test_a_large_file_is_written_in_slices_while_its_checks_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    planted: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    # Past WHOLE_BYTES, N-Triples go into the store slice by slice beside the checks; a refused file stops
+    # the slices and what they wrote is dropped.
+    monkeypatch.setattr(loading, "WHOLE_BYTES", 0)
+    monkeypatch.setattr(loading, "SLICE_BYTES_BESIDE_CHECKS", 4096)
+    slices: list[object] = []
+
+    def read_into(*args: object, **options: bool) -> None:
+        slices.append((options["sliced"], options["slice_bytes"]))
+        parsing.read_into(*args, **options)
+
+    monkeypatch.setattr(loading, "read_into", read_into)
+    store = EmbeddedStore(tmp_path / "store")
+    init_store(store)
+    graphs, count = store.named_graphs(), store.count()
+    data = planted_file(tmp_path, 2000, planted)
+    if planted:
+        with pytest.raises(ValidationFailed) as refused:
+            load_files(store, [data])
+        assert {(r.focus_node, r.shape) for r in refused.value.report.violations} == EXPECTED
+        assert store.named_graphs() == graphs and store.count() == count
+        assert "broken.nt is not loaded; dropping what was written" in caplog.text
+    else:
+        summary = load_files(store, [data])
+        assert summary.quads == len(set(data.read_text(encoding="utf-8").splitlines()))
+        assert store.count() == count + summary.quads and store.named_graphs() == sorted(graphs + summary.graphs)
+    assert slices == [(True, 4096)] and not store.oxigraph.contains_named_graph(PENDING_GRAPH)
+
+
+def test_the_store_iris_looked_up_in_new_data_can_leave_out_the_graph_being_loaded() -> None:
+    store = EmbeddedStore()
+    for graph, triple in (
+        ("g1", "<http://e/a> <http://e/p> <http://e/b>"),
+        ("g2", "<http://e/c> <http://e/p> <http://e/d>"),
+    ):
+        store.load(f"{triple} .".encode(), ox.RdfFormat.N_TRIPLES, f"http://e/{graph}")
+
+    def iris(query: str) -> list[str]:
+        return sorted(str(row[0]) for row in store.select(query))
+
+    assert iris(known_iris_query()) == ["http://e/a", "http://e/c"]  # subjects (and holders of offices)
+    assert iris(known_iris_query(["http://e/g1"])) == ["http://e/a"]
 
 
 def test_shapes_the_compiler_does_not_cover_fall_back_to_pyshacl(initialized: Store, tmp_path: Path) -> None:
