@@ -1,7 +1,8 @@
 """The `bilateral` command line: init, load, validate, query, submit, serve, export and network.
 
-Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`) here only, and are
-passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage or runtime error.
+Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`,
+`BILATERAL_ENDPOINT_TOKEN`) here only, and are passed down to `graph` as arguments. Exit codes: 0 done,
+1 invalid data, 2 usage or runtime error.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ def store_options(command: F) -> F:
         "--endpoint",
         envvar="BILATERAL_ENDPOINT",
         metavar="URL",
-        help="Use a remote SPARQL 1.1 server instead of a folder (its query URL, or its base URL for Oxigraph).",
+        help="Use a remote SPARQL 1.1 server instead of a folder (its query URL, or its base URL for Oxigraph); "
+        "writes send $BILATERAL_ENDPOINT_TOKEN as a bearer token when it is set.",
     )(command)
     return click.option(
         "--store",
@@ -65,7 +66,7 @@ def open_from(store_dir: Path, endpoint: str | None, *, create: bool = False) ->
             f"There is no store at {store_dir}. Create it with `bilateral init --store {store_dir}`, or name "
             "the right one with --store DIR (or $BILATERAL_STORE), or --endpoint URL."
         )
-    return open_store(store_dir, endpoint=endpoint)
+    return open_store(store_dir, endpoint=endpoint, token=os.environ.get("BILATERAL_ENDPOINT_TOKEN") or None)
 
 
 def read_query(argument: str) -> str:

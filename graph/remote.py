@@ -32,12 +32,14 @@ _POOL = urllib3.PoolManager(maxsize=16)
 """Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
 os.register_at_fork(after_in_child=_POOL.clear)  # a forked worker opens connections of its own
 _CHUNK = 1 << 16
+SD = "http://www.w3.org/ns/sparql-service-description#"
 
 
 def sibling_urls(endpoint: str) -> tuple[str, str, str]:
     """The query, update and Graph Store URLs a single endpoint URL stands for.
 
-    A bare server URL is taken as Oxigraph's layout; a URL ending in /query or /sparql gets siblings.
+    A bare server URL is taken as Oxigraph's layout; a URL ending in /query or /sparql gets siblings. (A
+    server that takes updates at its query URL says so in its service description: see `RemoteStore`.)
 
     >>> sibling_urls("http://127.0.0.1:7878")
     ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store')
@@ -74,8 +76,8 @@ class RemoteStore(Store):
         session: requests.Session | None = None,
         check: bool = True,
     ):
-        self.query_url, default_update, default_store = sibling_urls(endpoint)
-        self.update_url = update_url or default_update
+        self.query_url, self._sibling_update_url, default_store = sibling_urls(endpoint)
+        self._update_url = update_url
         self.store_url = store_url or default_store
         self.description = self.query_url
         self.timeout = timeout
@@ -84,6 +86,32 @@ class RemoteStore(Store):
         self._union_checked = False
         if check:
             self.check_union_default_graph()
+
+    @property
+    def update_url(self) -> str:
+        """Where updates go: the URL configured, else the query URL if the server's service description
+        says it takes updates there (`bilateral serve`, Virtuoso, Blazegraph), else the sibling /update
+        (Oxigraph, Fuseki). Asked on the first update only."""
+        if self._update_url is None:
+            at_query_url = self._describes_updates_at_query_url()
+            self._update_url = self.query_url if at_query_url else self._sibling_update_url
+        return self._update_url
+
+    def _describes_updates_at_query_url(self) -> bool:
+        try:
+            response = self._session.get(
+                self.query_url, headers={"Accept": "text/turtle", **self._headers}, timeout=self.timeout
+            )
+            if response.status_code != 200 or "turtle" not in response.headers.get("Content-Type", ""):
+                return False
+            described = ox.Store()
+            described.load(response.content, ox.RdfFormat.TURTLE, base_iri=self.query_url)
+        except (requests.RequestException, SyntaxError):
+            return False
+        return bool(
+            described.query(f"""PREFIX sd: <{SD}>
+                ASK {{ ?service sd:endpoint <{self.query_url}> ; sd:supportedLanguage sd:SPARQL11Update }}""")
+        )
 
     # -- the protocol ----------------------------------------------------------------------------------
     def _wrapper(
@@ -120,7 +148,7 @@ class RemoteStore(Store):
             response, _ = wrapper._query()
             return response
         except SPARQLWrapperException as error:
-            raise self._map_error(error) from None
+            raise self._map_error(error, url) from None
         except urllib.error.HTTPError as error:
             raise _refusal(url, error.code, error.read().decode("utf-8", "replace")) from None
         except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
@@ -131,16 +159,16 @@ class RemoteStore(Store):
                 f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint."
             ) from None
 
-    def _map_error(self, error: SPARQLWrapperException) -> Exception:
+    def _map_error(self, error: SPARQLWrapperException, url: str) -> Exception:
         text = str(error)
         message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
         name = type(error).__name__
         if name == "QueryBadFormed":
             return syntax_error(message)
         if name == "Unauthorized":
-            return StoreUnavailable(f"{self.query_url} refused the credentials: {message}")
+            return _unauthorized(url, 401, message)
         if name == "EndPointNotFound":
-            return StoreUnavailable(f"{self.query_url} is not a SPARQL endpoint (404); check --endpoint.")
+            return StoreUnavailable(f"{url} is not a SPARQL endpoint (404); check --endpoint.")
         if "timeout" in message.lower():
             return QueryTimeout(f"The server stopped the query: {message}")
         return StoreError(f"The SPARQL server failed: {message[:300]}")
@@ -332,11 +360,20 @@ class RemoteStore(Store):
 def _refusal(url: str, status: int, body: str) -> Exception:
     """The error for a server's refusal: a syntax error, a timeout, or the server's own failure."""
     text = body.strip()
+    if status in (401, 403):
+        return _unauthorized(url, status, text)
     if status == 400:
         return syntax_error(text)
     if status in (503, 504) or "timeout" in text.lower():
         return QueryTimeout(f"{url} stopped the request: {text[:300]}")
     return StoreError(f"{url} answered {status}: {text[:300]}")
+
+
+def _unauthorized(url: str, status: int, text: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"{url} refused the request ({status}): {text[:300]}. It needs a bearer token it accepts: "
+        "RemoteStore(token=...), or $BILATERAL_ENDPOINT_TOKEN for the command line."
+    )
 
 
 def ox_term_text(term: object) -> str:

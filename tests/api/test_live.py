@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -120,3 +124,41 @@ def test_the_remote_store_reads_from_a_bilateral_server(seeded_server: Bilateral
         assert len(remote.construct(PREFIX + "CONSTRUCT WHERE { ?s a bl:Summit }")) >= 1
     finally:
         remote.close()
+
+
+PERSON = """@prefix bl: <https://w3id.org/bilateral/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/bilateral/id/person/cli-written> a bl:Person ; rdfs:label "Written from the shell"@en .
+"""
+
+
+def test_the_command_line_loads_through_a_bilateral_server_with_a_token(
+    seeded_server: BilateralServer, tmp_path: Path
+) -> None:
+    # Updates go to /sparql, which the server's service description names (not the sibling /update that
+    # Oxigraph and Fuseki use), with the token from the environment.
+    facts, graph = tmp_path / "person.ttl", "http://example.org/graph/cli-written"
+    facts.write_text(PERSON, encoding="utf-8")
+    endpoint = f"{seeded_server.url}/sparql"
+
+    def load(token: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "BILATERAL_ENDPOINT_TOKEN"}
+        env.update({"BILATERAL_ENDPOINT_TOKEN": token} if token else {})
+        command = [str(Path(sys.executable).parent / "bilateral"), "load", "--endpoint", endpoint, str(facts)]
+        return subprocess.run([*command, "--graph", graph], capture_output=True, text=True, env=env, timeout=60)
+
+    for token, status in ((None, "401"), ("not-the-token", "403")):
+        refused = load(token)
+        assert refused.returncode == 2, refused.stderr
+        assert f"{endpoint} refused the request ({status})" in refused.stderr
+        assert "$BILATERAL_ENDPOINT_TOKEN" in refused.stderr
+    loaded = load(TOKEN)
+    try:
+        assert loaded.returncode == 0, loaded.stderr
+        remote = RemoteStore(endpoint)
+        assert remote.count(graph) == 2
+        remote.close()
+    finally:
+        requests.delete(
+            f"{seeded_server.url}/store", params={"graph": graph}, headers={"Authorization": f"Bearer {TOKEN}"}
+        )

@@ -191,6 +191,11 @@ def test_a_server_without_the_union_default_graph_is_refused() -> None:
     try:
         plain = RemoteStore(server.url, check=False)
         plain.update("INSERT DATA { GRAPH <http://example.org/g> { <http://a> <http://p> 1 } }")
+        # Oxigraph's service description offers no updates at /query: they went to the sibling /update.
+        assert plain.update_url == f"{server.url}/update"
+        assert RemoteStore(f"{server.url}/query", update_url="http://elsewhere/u", check=False).update_url == (
+            "http://elsewhere/u"
+        )
         with pytest.raises(StoreMisconfigured, match="--union-default-graph"):
             RemoteStore(server.url)
     finally:
