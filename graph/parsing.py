@@ -94,6 +94,7 @@ def parse_error(error: SyntaxError, source: str, first_line: int = 1) -> ParseEr
             "inline the context object in the document instead."
         )
     message = re.sub(r"^Parser error (at|between) [^:]*: ", "", message)
+    message = re.sub(r" \(line \d+\)$", "", message)  # the line in the slice parsed: the file's is given apart
     line = None if error.lineno is None else error.lineno + first_line - 1
     return ParseError(message, source=source, line=line, column=error.offset)
 

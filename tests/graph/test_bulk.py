@@ -61,6 +61,16 @@ def test_a_syntax_error_in_a_late_slice_names_its_line_and_leaves_nothing(tmp_pa
     assert sorted(map(str, store.oxigraph)) == before
 
 
+def test_an_iri_error_in_a_late_slice_is_named_by_its_line_in_the_file(tmp_path: Path, small_slices: None) -> None:
+    path = write_triples(tmp_path / "big.nt")
+    with path.open("a") as out:
+        out.write("<http://example.org/s-<http://example.org/p> <http://example.org/p> <http://example.org/o> .\n")
+    with pytest.raises(ParseError) as error:
+        stage(path, graph=GRAPH)
+    assert error.value.line == LINES + 1
+    assert str(error.value).endswith(f"big.nt, line {LINES + 1}, column 1: Invalid IRI code point '<'")
+
+
 def test_blank_nodes_keep_their_identity_across_what_would_be_slices(tmp_path: Path, small_slices: None) -> None:
     store = EmbeddedStore(tmp_path / "store")
     path = write_triples(tmp_path / "big.nt")
