@@ -25,6 +25,7 @@ deletion outside any `GRAPH` without `WITH`, which would delete nothing from it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -32,7 +33,14 @@ from rdflib import URIRef
 
 from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
-from graph.sparql_text import blank_literals, declarations, group_end, operation_spans, without_comments
+from graph.sparql_text import (
+    blank_literals,
+    declarations,
+    group_end,
+    keywords,
+    operation_spans,
+    without_comments,
+)
 from graph.store import Store
 from graph.validation import Validator
 
@@ -65,15 +73,16 @@ DEFAULT_GRAPH_WRITE = (
     "them in a named graph: INSERT DATA {{ GRAPH <https://w3id.org/bilateral/graph/…> {{ … }} }}, or begin "
     "the update with WITH <graph>. Found in: {operation}"
 )
-_GRAPH_OPEN = re.compile(r"\bGRAPH\s+(?:[?$]\w+\s*)?\{", re.IGNORECASE)  # on blanked text, where IRIs are spaces
+_GRAPH_OPEN = re.compile(r"graph\s+(?:[?$]\w+\s*)?\{")  # for `keywords`, on blanked text: IRIs are spaces
 
 
-def _at_graph_groups(text: str) -> list[tuple[str, str, str]]:
+def _at_graph_groups(text: str, blanked: str | None = None) -> list[tuple[str, str, str]]:
     """A quad template or data block cut at its `GRAPH g { }` groups: for each group, what precedes it, the
-    group whole and its inside; then the rest, with two empty strings."""
-    blanked = blank_literals(text)
+    group whole and its inside; then the rest, with two empty strings. `blanked` is the text as
+    `blank_literals` gives it, when the caller has it."""
+    blanked = blank_literals(text) if blanked is None else blanked
     parts, cursor = [], 0
-    for match in _GRAPH_OPEN.finditer(blanked):
+    for match in keywords(_GRAPH_OPEN, blanked):
         if match.start() < cursor:
             continue
         end = group_end(blanked, match.end() - 1)
@@ -83,15 +92,25 @@ def _at_graph_groups(text: str) -> list[tuple[str, str, str]]:
     return parts
 
 
+def _top_level(hidden: str) -> Iterator[tuple[int, int]]:
+    """The spans of blanked text outside its `{ }` groups (each up to and with the next group's `{`)."""
+    position = 0
+    while (opening := hidden.find("{", position)) >= 0:
+        yield position, opening + 1
+        position = group_end(hidden, opening)
+    yield position, len(hidden)
+
+
 def _quoted(operation: str) -> str:
     """An operation as an error message quotes it: on one line, its first 160 characters."""
     text = " ".join(operation.split())
     return text[:160] + ("…" if len(text) > 160 else "")
 
 
-def _outside_graphs(template: str) -> str:
+def _outside_graphs(template: str, blanked: str | None = None) -> str:
     """What a quad template or data block holds outside its `GRAPH g { }` groups: default-graph triples."""
-    return without_comments(" ".join(before for before, _, _ in _at_graph_groups(template))).strip(" .\t\r\n")
+    before_groups = (before for before, _, _ in _at_graph_groups(template, blanked))
+    return without_comments(" ".join(before_groups)).strip(" .\t\r\n")
 
 
 def _without_graph_wrappers(template: str) -> str:
@@ -99,10 +118,11 @@ def _without_graph_wrappers(template: str) -> str:
     return " ".join(piece for before, _, inside in _at_graph_groups(template) for piece in (before, inside))
 
 
-def _as_trig(block: str) -> str:
+def _as_trig(block: str, blanked: str | None = None) -> str:
     """An INSERT DATA or DELETE DATA block as TriG: each run of triples in `{ }`, where, as in SPARQL, the last
     needs no dot; each `GRAPH g { }` group as it is."""
-    pieces = (piece for before, group, _ in _at_graph_groups(block) for piece in (_default_graph(before), group))
+    groups = _at_graph_groups(block, blanked)
+    pieces = (piece for before, group, _ in groups for piece in (_default_graph(before), group))
     return "\n".join(piece for piece in pieces if piece)
 
 
@@ -147,18 +167,20 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
             preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
             continue
         clauses: dict[str, re.Match[str]] = {}
-        for match in _KEYWORD.finditer(hidden):  # the first of each keyword: later ones sit in nested groups
-            clauses.setdefault(" ".join(match.group(1).upper().split()), match)
+        for start, end in _top_level(hidden):  # an operation's clauses; groups may hold megabytes of data
+            for match in _KEYWORD.finditer(hidden, start, end):  # the first of each keyword
+                clauses.setdefault(" ".join(match.group(1).upper().split()), match)
         for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
             if keyword in clauses:
                 opening = hidden.index("{", clauses[keyword].end() - 1)
-                block = text[opening + 1 : group_end(hidden, opening) - 1]
-                if _outside_graphs(block):
+                end = group_end(hidden, opening) - 1
+                block, hidden_block = text[opening + 1 : end], hidden[opening + 1 : end]
+                if _outside_graphs(block, hidden_block):
                     affected = (
                         preview.default_graph_writes if keyword == "INSERT DATA" else preview.default_graph_deletes
                     )
                     affected.append(text)
-                blocks.append(_as_trig(block))
+                blocks.append(_as_trig(block, hidden_block))
         if "DELETE WHERE" in clauses:
             pattern = _template(text, hidden, clauses["DELETE WHERE"])
             opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)

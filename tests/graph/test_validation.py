@@ -76,6 +76,16 @@ def test_planted_violations_are_found_and_the_load_is_refused(initialized: Store
     assert initialized.count() == before
 
 
+def test_data_restating_the_store_is_judged_as_if_the_store_did_not_hold_it(initialized: Store, tmp_path: Path) -> None:
+    # The context the store gives holds the same triples as the staged data; kept once (the staged copy).
+    broken = planted_file(tmp_path, 2000)
+    alone = Validator().validate_staged(stage_files([broken], graph="http://example.org/again"), initialized)
+    load_files(initialized, [broken], graph="http://example.org/first", validate=False)
+    restated = Validator().validate_staged(stage_files([broken], graph="http://example.org/again"), initialized)
+    assert {(r.focus_node, r.shape) for r in restated.violations} == EXPECTED
+    assert sorted(restated.results, key=repr) == sorted(alone.results, key=repr)
+
+
 def test_both_validators_agree_on_a_synthetic_graph(initialized: Store, tmp_path: Path) -> None:
     # Well-typed plants only: rdflib's SPARQL engine raises on the ill-typed date inside an aggregate.
     planted = {key: value for key, value in PLANTED.items() if key[0] == EVENT.format(4)}
