@@ -147,10 +147,10 @@ def test_the_command_line_loads_through_a_bilateral_server_with_a_token(
         command = [str(Path(sys.executable).parent / "bilateral"), "load", "--endpoint", endpoint, str(facts)]
         return subprocess.run([*command, "--graph", graph], capture_output=True, text=True, env=env, timeout=60)
 
-    for token, status in ((None, "401"), ("not-the-token", "403")):
+    for token, reason in ((None, "(401): Unauthorized: Writes need"), ("not-the-token", "(403): Forbidden: ")):
         refused = load(token)
         assert refused.returncode == 2, refused.stderr
-        assert f"{endpoint} refused the request ({status})" in refused.stderr
+        assert f"{endpoint} refused the request {reason}" in refused.stderr  # the problem's title and detail
         assert "$BILATERAL_ENDPOINT_TOKEN" in refused.stderr
     loaded = load(TOKEN)
     try:
