@@ -97,7 +97,7 @@ def _write(graph: str, *, replace: bool) -> None:
     report = state.validator().validate_staged(staged, store)
     if not report.conforms:
         raise ValidationFailed(report, source="the request body")
-    store.write_graphs({graph: staged.to_rdflib()}, replace=replace)
+    store.write_graphs({graph: staged.ntriples()}, replace=replace)
 
 
 STORE_TYPES = {"json": "application/json", "trig": "application/trig", "nquads": "application/n-quads"}

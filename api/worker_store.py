@@ -31,7 +31,7 @@ from api.context import StoreFactory
 from api.problems import problem_message
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout, StoreUnavailable
-from graph.store import Dataset, RdfInput, Solutions, Store
+from graph.store import Dataset, GraphData, RdfInput, Solutions, Store
 
 log = logging.getLogger("bilateral.serve")
 T = TypeVar("T")
@@ -167,7 +167,7 @@ class TimedStore(Store):
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
         self._within_limit(self._store.load, data, format, graph, write=True)
 
-    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+    def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         self._within_limit(lambda: self._store.write_graphs(graphs, replace=replace), write=True)
 
     def drop_graph(self, graph: str) -> None:

@@ -17,7 +17,7 @@ from graph.errors import NotFound, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.result_graph import ResultTriples
 from graph.sparql_text import has_where, query_dataset, syntax_error, with_dataset
-from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update
+from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update
 from graph.terms import converter, graph_node
 
 
@@ -144,7 +144,7 @@ class EmbeddedStore(Store):
         else:
             self._store.bulk_load(input=data, format=format, to_graph=target)
 
-    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+    def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         if graphs:
             self._store.update(graphs_update(graphs, replace=replace))
 

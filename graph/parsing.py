@@ -48,13 +48,16 @@ class Staged:
         data = self.dataset.dump(format=ox.RdfFormat.N_QUADS)
         return data or b""
 
+    def ntriples(self) -> bytes:
+        """All staged triples, whatever their graph, in N-Triples (one dump: blank nodes stay apart)."""
+        graphs = [ox.DefaultGraph(), *self.dataset.named_graphs()]
+        return b"".join(self.dataset.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b"" for name in graphs)
+
     def to_rdflib(self) -> Graph:
         """All staged triples, whatever their graph, as one rdflib Graph (the data graph to validate)."""
         graph = Graph()
-        for name in [ox.DefaultGraph(), *self.dataset.named_graphs()]:
-            triples = self.dataset.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
-            if triples:
-                graph.parse(data=triples, format="nt")
+        if triples := self.ntriples():
+            graph.parse(data=triples, format="nt")
         return graph
 
 

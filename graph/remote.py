@@ -27,7 +27,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.sparql_text import query_form, syntax_error
-from graph.store import Dataset, RdfInput, Solutions, Store, graphs_update, own_dataset
+from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update, own_dataset
 from graph.terms import graph_node, to_rdflib
 
 _POOL = urllib3.PoolManager(maxsize=16)
@@ -280,7 +280,7 @@ class RemoteStore(Store):
             self.update("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
             self._recheck()
 
-    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+    def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         if graphs:
             self.update(graphs_update(graphs, replace=replace))
             self._recheck()

@@ -71,6 +71,8 @@ def own_dataset(query: str, base_iri: str | None = None) -> Dataset | None:
 
 RdfInput = Path | bytes | IO[bytes]
 """What `Store.load` reads: a file path, bytes, or a binary stream."""
+GraphData = Graph | bytes
+"""The triples of a graph to write: an rdflib Graph, or N-Triples (what staged data already is)."""
 
 
 class Store(ABC):
@@ -149,7 +151,7 @@ class Store(ABC):
         """Bulk-load RDF, all or nothing; triples (and a TriG file's default graph) go into `graph`."""
 
     @abstractmethod
-    def write_graphs(self, graphs: Mapping[str, Graph], *, replace: bool = False) -> None:
+    def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         """Add (or with `replace`, set) the contents of several named graphs in one all-or-nothing write."""
 
     def replace_graph(self, graph: str, data: Graph) -> None:
@@ -199,12 +201,12 @@ class Store(ABC):
         self.close()
 
 
-def graphs_update(graphs: Mapping[str, Graph], *, replace: bool) -> str:
+def graphs_update(graphs: Mapping[str, GraphData], *, replace: bool) -> str:
     """One SPARQL Update that (re)writes several named graphs: the all-or-nothing write of both stores."""
     parts = [f"DROP SILENT GRAPH {graph_node(name)}" for name in graphs] if replace else []
     blocks = []
     for name, data in graphs.items():
-        triples = data.serialize(format="nt", encoding="utf-8").decode("utf-8")
+        triples = (data if isinstance(data, bytes) else data.serialize(format="nt", encoding="utf-8")).decode("utf-8")
         blocks.append(f"GRAPH {graph_node(name)} {{\n{triples}}}")
     parts.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
     return " ;\n".join(parts)

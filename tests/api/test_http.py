@@ -3,6 +3,7 @@ auth, refusals, problem+json errors, the pages. The W3C suites and real clients 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
@@ -362,6 +363,23 @@ def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
         "/store", query_string={"graph": "urn:x:multi"}, data=data, headers=WRITE, content_type="multipart/form-data"
     )
     assert problem(response)["status"] == 415 and "part" in problem(response)["detail"]
+
+
+def test_a_graph_store_write_keeps_blank_nodes_apart_across_parts(client: FlaskClient, store: EmbeddedStore) -> None:
+    # Each part is its own document: the same label in two parts is two nodes, as is each [ ].
+    label = "_:b <http://www.w3.org/2000/01/rdf-schema#label> 'x' ."
+    parts = {
+        "one": (io.BytesIO(label.encode()), "one.ttl"),
+        "two": (io.BytesIO(label.encode()), "two.ttl"),
+        "three": (io.BytesIO(b"[] <http://www.w3.org/2000/01/rdf-schema#label> 'y' ."), "three.ttl"),
+    }
+    response = client.put(
+        "/store", query_string={"graph": "urn:x:blank"}, data=parts, headers=WRITE, content_type="multipart/form-data"
+    )
+    assert response.status_code == 201, response.data
+    nodes = store.select("SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { GRAPH <urn:x:blank> { ?b ?p ?o } }")
+    assert int(str(nodes.rows[0][0])) == 3 and store.count("urn:x:blank") == 3
+    store.drop_graph("urn:x:blank")
 
 
 def test_openapi_describes_every_route_but_sparql(store: EmbeddedStore) -> None:
