@@ -34,6 +34,8 @@ _POOL = urllib3.PoolManager(maxsize=16)
 """Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
 os.register_at_fork(after_in_child=_POOL.clear)  # a forked worker opens connections of its own
 _CHUNK = 1 << 16
+_LARGE_BODY = 1 << 20
+"""A request this long, cut off by the server while it was sent, was most likely over its size limit."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
 
 
@@ -159,6 +161,12 @@ class RemoteStore(Store):
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
                 raise QueryTimeout(f"{url} did not answer within {self.timeout} s.") from None
+            if isinstance(reason, BrokenPipeError | ConnectionResetError) and len(text) > _LARGE_BODY:
+                raise StoreError(
+                    f"{url} closed the connection while {len(text.encode()) / 2**20:.1f} MB were being sent: it "
+                    "probably limits the size of a request (bilateral serve: BILATERAL_MAX_BODY_MB, 16 by "
+                    "default). Raise its limit, or send less at once."
+                ) from None
             raise StoreUnavailable(
                 f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint."
             ) from None

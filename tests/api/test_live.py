@@ -17,6 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
+from graph.errors import StoreError
 from graph.remote import RemoteStore
 from tests.api.conftest import TOKEN, BilateralServer
 
@@ -162,3 +163,15 @@ def test_the_command_line_loads_through_a_bilateral_server_with_a_token(
         requests.delete(
             f"{seeded_server.url}/store", params={"graph": graph}, headers={"Authorization": f"Bearer {TOKEN}"}
         )
+
+
+def test_an_update_over_the_body_limit_is_named_as_such(seeded_server: BilateralServer) -> None:
+    # The server answers 413 before reading the body and closes the connection; the client, still
+    # sending, sees a broken pipe, which alone would read as a server that cannot be reached.
+    remote = RemoteStore(f"{seeded_server.url}/sparql", token=TOKEN)
+    big = "x" * (17 * 2**20)
+    try:
+        with pytest.raises(StoreError, match=r"closed the connection while 17\.0 MB|answered 413"):
+            remote.update(f'INSERT DATA {{ GRAPH <urn:x:big> {{ <urn:x:a> <urn:x:b> "{big}" }} }}')
+    finally:
+        remote.close()
