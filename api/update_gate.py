@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import URIRef
 
 from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
@@ -45,6 +44,8 @@ from graph.store import Store
 from graph.validation import Validator
 
 DEFAULT_TARGET = "urn:bilateral:update:default-graph"
+REMAINING_GRAPH = "urn:bilateral:update:remaining"
+DELETED_GRAPH = "urn:bilateral:update:deleted"
 _KEYWORD = re.compile(
     r"\b(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
     r"ADD|COPY|MOVE)\b",
@@ -233,6 +234,29 @@ def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str,
     return staged
 
 
+_TOUCHED = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
+_WITHOUT_DELETED = f"""DELETE {{ GRAPH <{REMAINING_GRAPH}> {{ ?s ?p ?o }} }}
+  WHERE {{ GRAPH <{DELETED_GRAPH}> {{ ?s ?p ?o }} }}"""
+
+
+def _stage_what_remains(store: Store, deleted: Staged, *, into: Staged) -> None:
+    """Stage, to be judged with what an update inserts, what remains of the nodes its deletions touch: their
+    triples in the store less the deleted ones (in a graph of their own, so that a triple deleted and
+    inserted again stays)."""
+    solutions = deleted.dataset.query(_TOUCHED)
+    assert isinstance(solutions, ox.QuerySolutions)
+    touched = sorted(str(row[0]) for row in solutions)
+    for begin in range(0, len(touched), 400):
+        values = " ".join(touched[begin : begin + 400])
+        triples = store.serialize_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", "nt")
+        if triples:
+            stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the update leaves")
+    if into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
+        into.dataset.load(deleted.ntriples(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(DELETED_GRAPH))
+        into.dataset.update(_WITHOUT_DELETED)
+        into.dataset.remove_graph(ox.NamedNode(DELETED_GRAPH))
+
+
 def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:
     """Raise ValidationFailed when the data the update would leave violates the shapes: what it inserts,
     and what remains of the nodes it deletes from, checked in context without the deleted triples.
@@ -246,19 +270,8 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         if found:
             raise RefusedInput(message.format(operation=_quoted(found[0])))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
-    deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri).to_rdflib()
-    touched = sorted({s for s in deleted.subjects() if isinstance(s, URIRef)})
-    for begin in range(0, len(touched), 400):  # what remains of the nodes deletions touch is judged too
-        values = " ".join(s.n3() for s in touched[begin : begin + 400])
-        remaining = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}") - deleted
-        if len(remaining):
-            stage(
-                remaining.serialize(format="nt", encoding="utf-8"),
-                ox.RdfFormat.N_TRIPLES,
-                graph=DEFAULT_TARGET,
-                into=inserted,
-                source="what the update leaves",
-            )
+    deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
+    _stage_what_remains(store, deleted, into=inserted)
     if not len(inserted):
         return
     report = validator.validate_staged(inserted, store, removed=deleted if len(deleted) else None)

@@ -106,7 +106,7 @@ class Validator:
         return default_ontology() if self._ontology is None else self._ontology
 
     def validate_staged(
-        self, staged: Staged, store: Store, removed: Graph | None = None, *, ignoring: str | None = None
+        self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: str | None = None
     ) -> ValidationReport:
         """Validate staged data together with what `store` already knows about the nodes it mentions, less
         the `removed` triples (what an update would delete), read from every named graph but `ignoring`
@@ -116,7 +116,7 @@ class Validator:
         data = staged.to_rdflib()
         context = context_for(store, data, ignoring)
         if removed is not None:
-            context -= removed
+            context -= removed.to_rdflib()
         return self.validate(data, context)
 
     def validate_store(self, store: Store) -> ValidationReport:

@@ -334,6 +334,11 @@ def test_a_deletion_that_breaks_a_node_is_refused(client: FlaskClient, store: Em
         f"DELETE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }} WHERE {{ GRAPH ?g {{ <{event}> <{BL}source> ?s }} }}"
     )
     assert sparql_update(client, where).status_code == 422
+    # Deleted and inserted again in one request, the participant stays: the meeting keeps its two.
+    ishiba = f"<{event}> <{BL}participant> <https://w3id.org/bilateral/id/person/shigeru-ishiba>"
+    again = f"DELETE DATA {{ GRAPH <{graph}> {{ {ishiba} }} }} ; INSERT DATA {{ GRAPH <{graph}> {{ {ishiba} }} }}"
+    assert sparql_update(client, again).status_code == 204, sparql_update(client, again).data
+    assert store.count() == before
     harmless = f'DELETE DATA {{ GRAPH <{graph}> {{ <{event}> <{BL}date> "2025-09-23"^^<http://www.w3.org/2001/XMLSchema#date> }} }}'
     assert sparql_update(client, harmless).status_code == 204
     assert store.count() == before - 1
