@@ -49,7 +49,8 @@ class Staged:
         return data or b""
 
     def ntriples(self) -> bytes:
-        """All staged triples, whatever their graph, in N-Triples (one dump: blank nodes stay apart)."""
+        """All staged triples, whatever their graph, in N-Triples. Blank nodes keep the dataset's own labels:
+        one node held by two graphs stays one, and nodes of separate documents stay apart."""
         graphs = [ox.DefaultGraph(), *self.dataset.named_graphs()]
         return b"".join(self.dataset.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b"" for name in graphs)
 

@@ -37,8 +37,8 @@ _NETWORK = re.compile(r"(?<![\w?$:-])(SERVICE|LOAD)(?![\w:-])", re.IGNORECASE)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CACHED_TEXT = 1 << 20
-"""A text up to this many characters is kept by `recent_texts` with the last 63 others; of longer ones (an
-update carrying megabytes of data, and its data block) only the last two, so that no cache holds more."""
+"""`recent_texts` keeps the last 62 texts up to this many characters, and of longer ones (an update carrying
+megabytes of data, and its data block) only the last two, so that no cache holds more."""
 
 
 def recent_texts(function: F) -> F:
