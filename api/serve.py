@@ -63,15 +63,16 @@ def initialize(store_dir: Path) -> None:
         store.close()
 
 
-def remote_factory(endpoint: str) -> StoreFactory:
-    """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session."""
+def remote_factory(endpoint: str, token: str | None = None) -> StoreFactory:
+    """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
+    sending `token` with writes."""
     local = threading.local()
 
     def open_remote(timeout: float, _environ: Mapping[str, Any]) -> Store:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False  # no proxy lookup per request
-        return RemoteStore(endpoint, timeout=timeout, session=local.session, check=False)
+        return RemoteStore(endpoint, timeout=timeout, session=local.session, token=token, check=False)
 
     return open_remote
 
@@ -97,7 +98,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         if isinstance(self.place, Path):
             stores = worker_store_factory(self.place, self.grace_s, access_log.in_flight)
         else:
-            stores = remote_factory(self.place)
+            stores = remote_factory(self.place, self.settings.endpoint_token)
         return access_log.wrap(create_app(self.settings, stores))
 
 

@@ -7,6 +7,7 @@ BILATERAL_TIMEOUT_S     default and upper limit of a query's time, in seconds (3
 BILATERAL_MAX_BODY_MB   the largest request body accepted (16)
 BILATERAL_ALLOW_DATASETS  comma-separated IRI prefixes a query may name as dataset, LOAD or SERVICE
                           beyond the store's own graphs (none)
+BILATERAL_ENDPOINT_TOKEN  the bearer token sent with writes to the SPARQL server behind --endpoint (none)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     row_limit: int = 100_000
     allow_datasets: tuple[str, ...] = ()
+    endpoint_token: str | None = None
+    """The bearer token sent with writes to the engine behind `--endpoint`."""
 
     @property
     def read_only(self) -> bool:
@@ -65,5 +68,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     curators = frozenset(n.strip() for n in env.get("BILATERAL_CURATORS", "").split(",") if n.strip())
     allow = tuple(p.strip() for p in env.get("BILATERAL_ALLOW_DATASETS", "").split(",") if p.strip())
     return Settings(
-        tokens=tokens, curators=curators, timeout_s=timeout, max_body_bytes=body, allow_datasets=allow, row_limit=rows
+        tokens=tokens,
+        curators=curators,
+        timeout_s=timeout,
+        max_body_bytes=body,
+        allow_datasets=allow,
+        row_limit=rows,
+        endpoint_token=env.get("BILATERAL_ENDPOINT_TOKEN") or None,
     )

@@ -34,6 +34,8 @@ _POOL = urllib3.PoolManager(maxsize=16)
 """Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
 os.register_at_fork(after_in_child=_POOL.clear)  # a forked worker opens connections of its own
 _CHUNK = 1 << 16
+_UPDATE_URLS: dict[str, str] = {}
+"""The update URL found for each query URL (see `RemoteStore.update_url`)."""
 _LARGE_BODY = 1 << 20
 """A request this long, cut off by the server while it was sent, was most likely over its size limit."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -95,10 +97,13 @@ class RemoteStore(Store):
     def update_url(self) -> str:
         """Where updates go: the URL configured, else the query URL if the server's service description
         says it takes updates there (`bilateral serve`, Virtuoso, Blazegraph), else the sibling /update
-        (Oxigraph, Fuseki). Asked on the first update only."""
+        (Oxigraph, Fuseki). Asked once per query URL and process (a server opens a store per request)."""
         if self._update_url is None:
-            at_query_url = self._describes_updates_at_query_url()
-            self._update_url = self.query_url if at_query_url else self._sibling_update_url
+            found = _UPDATE_URLS.get(self.query_url)
+            if found is None:
+                found = self.query_url if self._describes_updates_at_query_url() else self._sibling_update_url
+                _UPDATE_URLS[self.query_url] = found
+            self._update_url = found
         return self._update_url
 
     def _describes_updates_at_query_url(self) -> bool:

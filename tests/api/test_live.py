@@ -175,3 +175,48 @@ def test_an_update_over_the_body_limit_is_named_as_such(seeded_server: Bilateral
             remote.update(f'INSERT DATA {{ GRAPH <urn:x:big> {{ <urn:x:a> <urn:x:b> "{big}" }} }}')
     finally:
         remote.close()
+
+
+def test_a_server_in_front_of_a_bilateral_server_writes_with_the_endpoint_token(
+    seeded_server: BilateralServer, tmp_path: Path
+) -> None:
+    # bilateral serve --endpoint in front of another bilateral server, which takes writes with a token only.
+    behind = f"{seeded_server.url}/sparql"
+    front = BilateralServer(tmp_path / "front", "--endpoint", behind, env={"BILATERAL_ENDPOINT_TOKEN": TOKEN})
+    writer = {"Authorization": f"Bearer {TOKEN}"}
+    fact = 'GRAPH <urn:x:front> { <urn:x:s> <urn:x:p> "through the front" }'
+    try:
+        for _ in range(2):  # the update URL is looked up once, then remembered
+            response = requests.post(
+                f"{front.url}/sparql",
+                data=f"INSERT DATA {{ {fact} }}",
+                headers={"Content-Type": "application/sparql-update", **writer},
+                timeout=30,
+            )
+            assert response.status_code == 204, response.text
+        remote = RemoteStore(behind)
+        assert remote.ask(f"ASK {{ {fact} }}")
+        remote.close()
+    finally:
+        front.stop()
+        requests.delete(f"{seeded_server.url}/store", params={"graph": "urn:x:front"}, headers=writer, timeout=30)
+
+
+def test_the_update_url_is_looked_up_once_per_query_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph import remote
+    from tests.conftest import OxigraphServer
+
+    monkeypatch.setattr(remote, "_UPDATE_URLS", {})
+    asked: list[str] = []
+
+    class Counting(requests.Session):
+        def get(self, url: str | bytes, **options: object) -> requests.Response:  # type: ignore[override]
+            asked.append(str(url))
+            return super().get(url, **options)  # type: ignore[arg-type]
+
+    server = OxigraphServer("--union-default-graph")
+    try:
+        found = {RemoteStore(server.url, session=Counting(), check=False).update_url for _ in range(3)}
+        assert found == {f"{server.url}/update"} and asked == [f"{server.url}/query"]
+    finally:
+        server.stop()
