@@ -27,7 +27,7 @@ def store_options(command: F) -> F:
         envvar="BILATERAL_ENDPOINT",
         metavar="URL",
         help="Use a remote SPARQL 1.1 server instead of a folder (its query URL, or its base URL for Oxigraph); "
-        "writes send $BILATERAL_ENDPOINT_TOKEN as a bearer token when it is set.",
+        "requests carry $BILATERAL_ENDPOINT_TOKEN as a bearer token when it is set (writes need one).",
     )(command)
     return click.option(
         "--store",

@@ -65,7 +65,7 @@ def initialize(store_dir: Path) -> None:
 
 def remote_factory(endpoint: str, token: str | None = None) -> StoreFactory:
     """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
-    sending `token` with writes."""
+    sending `token` as a bearer token with every request."""
     local = threading.local()
 
     def open_remote(timeout: float, _environ: Mapping[str, Any]) -> Store:

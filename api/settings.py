@@ -7,7 +7,7 @@ BILATERAL_TIMEOUT_S     default and upper limit of a query's time, in seconds (3
 BILATERAL_MAX_BODY_MB   the largest request body accepted (16)
 BILATERAL_ALLOW_DATASETS  comma-separated IRI prefixes a query may name as dataset, LOAD or SERVICE
                           beyond the store's own graphs (none)
-BILATERAL_ENDPOINT_TOKEN  the bearer token sent with writes to the SPARQL server behind --endpoint (none)
+BILATERAL_ENDPOINT_TOKEN  the bearer token sent to the SPARQL server behind --endpoint, for its writes (none)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Settings:
     row_limit: int = 100_000
     allow_datasets: tuple[str, ...] = ()
     endpoint_token: str | None = None
-    """The bearer token sent with writes to the engine behind `--endpoint`."""
+    """The bearer token sent to the engine behind `--endpoint`, for its writes."""
 
     @property
     def read_only(self) -> bool:
