@@ -142,6 +142,15 @@ def graph_store(rest: str | None) -> Response:
     if graph is None:  # POST to the store itself: a new graph, named by the server
         graph = f"{request.host_url}store/graph/{uuid.uuid4()}"
         _write(graph, replace=False)
-        return Response(status=201, headers={"Location": graph})
+        return _created(graph)
     _write(graph, replace=request.method == "PUT")
-    return Response(status=204 if existed else 201)
+    return Response(status=204) if existed else _created(graph)
+
+
+def _created(graph: str) -> Response:
+    """201 for a new graph: its IRI as `Location` and as a JSON body (an empty body would go out typed
+    text/html)."""
+    response = jsonify(graph=graph)
+    response.status_code = 201
+    response.headers["Location"] = graph
+    return response

@@ -97,7 +97,7 @@ OPENAPI: dict[str, Any] = {
                 "parameters": GRAPH_PARAMS,
                 **WRITE,
                 "responses": {
-                    "201": {"description": "created"},
+                    "201": {"description": "created: its IRI as Location and as {graph}", "content": JSON},
                     "204": {"description": "replaced"},
                     **_errors(400, 401, 403, 413, 415),
                 },
@@ -107,7 +107,7 @@ OPENAPI: dict[str, Any] = {
                 "parameters": GRAPH_PARAMS,
                 **WRITE,
                 "responses": {
-                    "201": {"description": "created"},
+                    "201": {"description": "created: its IRI as Location and as {graph}", "content": JSON},
                     "204": {"description": "added"},
                     **_errors(400, 401, 403, 413, 415),
                 },

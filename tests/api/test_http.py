@@ -377,6 +377,8 @@ def test_a_graph_store_write_keeps_blank_nodes_apart_across_parts(client: FlaskC
         "/store", query_string={"graph": "urn:x:blank"}, data=parts, headers=WRITE, content_type="multipart/form-data"
     )
     assert response.status_code == 201, response.data
+    assert response.mimetype == "application/json" and response.json == {"graph": "urn:x:blank"}
+    assert response.headers["Location"] == "urn:x:blank"
     nodes = store.select("SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { GRAPH <urn:x:blank> { ?b ?p ?o } }")
     assert int(str(nodes.rows[0][0])) == 3 and store.count("urn:x:blank") == 3
     store.drop_graph("urn:x:blank")
