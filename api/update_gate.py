@@ -45,7 +45,6 @@ from graph.validation import Validator
 
 DEFAULT_TARGET = "urn:bilateral:update:default-graph"
 REMAINING_GRAPH = "urn:bilateral:update:remaining"
-DELETED_GRAPH = "urn:bilateral:update:deleted"
 _KEYWORD = re.compile(
     r"\b(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
     r"ADD|COPY|MOVE)\b",
@@ -235,8 +234,6 @@ def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str,
 
 
 _TOUCHED = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
-_WITHOUT_DELETED = f"""DELETE {{ GRAPH <{REMAINING_GRAPH}> {{ ?s ?p ?o }} }}
-  WHERE {{ GRAPH <{DELETED_GRAPH}> {{ ?s ?p ?o }} }}"""
 
 
 def _stage_what_remains(store: Store, deleted: Staged, *, into: Staged) -> None:
@@ -252,9 +249,7 @@ def _stage_what_remains(store: Store, deleted: Staged, *, into: Staged) -> None:
         if triples:
             stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the update leaves")
     if into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
-        into.dataset.load(deleted.ntriples(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(DELETED_GRAPH))
-        into.dataset.update(_WITHOUT_DELETED)
-        into.dataset.remove_graph(ox.NamedNode(DELETED_GRAPH))
+        into.take_out(REMAINING_GRAPH, deleted.ntriples())
 
 
 def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:

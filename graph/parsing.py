@@ -31,6 +31,10 @@ Progress = Callable[[int], None]
 """Called with the number of bytes read since the last call."""
 
 
+SCRATCH_GRAPH = "urn:bilateral:staging:scratch"
+"""A graph `Staged.take_out` fills and drops again."""
+
+
 @dataclass
 class Staged:
     """Parsed input held in memory until it is validated and committed."""
@@ -47,6 +51,22 @@ class Staged:
     def nquads(self) -> bytes:
         data = self.dataset.dump(format=ox.RdfFormat.N_QUADS)
         return data or b""
+
+    def take_out(self, graph: str, triples: bytes) -> None:
+        """Remove from one staged graph those of `triples` (N-Triples) it holds, in one update over a scratch
+        graph that is dropped again."""
+        scratch = ox.NamedNode(SCRATCH_GRAPH)
+        if self.dataset.contains_named_graph(scratch):
+            raise RefusedInput(f"The graph name <{SCRATCH_GRAPH}> is reserved for staging; use another one.")
+        if not triples:
+            return
+        self.dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=scratch)
+        try:
+            self.dataset.update(
+                f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{SCRATCH_GRAPH}> {{ ?s ?p ?o }} }}"
+            )
+        finally:
+            self.dataset.remove_graph(scratch)
 
     def ntriples(self) -> bytes:
         """All staged triples, whatever their graph, in N-Triples. Blank nodes keep the dataset's own labels:

@@ -18,7 +18,7 @@ from graph.errors import (
     ValidationFailed,
 )
 from graph.loading import load_files, stage_files
-from graph.parsing import BOM, stage
+from graph.parsing import BOM, SCRATCH_GRAPH, stage
 from graph.remote import RemoteStore
 from graph.store import Store
 from graph.validation import Validator
@@ -200,3 +200,18 @@ def test_a_server_without_the_union_default_graph_is_refused() -> None:
             RemoteStore(server.url)
     finally:
         server.stop()
+
+
+def test_triples_taken_out_of_a_staged_graph_leave_the_other_graphs_as_they_were() -> None:
+    nt = ox.RdfFormat.N_TRIPLES
+    staged = stage(b'<urn:a> <urn:p> "1" .\n<urn:a> <urn:p> "2" .\n', nt, graph="urn:g1")
+    stage(b'<urn:a> <urn:p> "1" .\n', nt, graph="urn:g2", into=staged)
+    staged.take_out("urn:g1", b'<urn:a> <urn:p> "1" .\n<urn:b> <urn:p> "3" .\n')
+    assert sorted(str(q) for q in staged.dataset) == [
+        '<urn:a> <urn:p> "1" <urn:g2>',
+        '<urn:a> <urn:p> "2" <urn:g1>',
+    ]
+    stage(b'<urn:c> <urn:p> "4" .\n', nt, graph=SCRATCH_GRAPH, into=staged)
+    with pytest.raises(RefusedInput, match="reserved for staging"):
+        staged.take_out("urn:g1", b'<urn:a> <urn:p> "2" .\n')
+    assert len(staged) == 3
