@@ -1,8 +1,8 @@
 """The `bilateral` command line: init, load, validate, query, submit, serve, export and network.
 
 Settings come from options and the environment (`BILATERAL_STORE`, `BILATERAL_ENDPOINT`,
-`BILATERAL_ENDPOINT_TOKEN`) here only, and are passed down to `graph` as arguments. Exit codes: 0 done,
-1 invalid data, 2 usage or runtime error.
+`BILATERAL_UPDATE_ENDPOINT`, `BILATERAL_GRAPH_STORE_ENDPOINT`, `BILATERAL_ENDPOINT_TOKEN`) here only, and are
+passed down to `graph` as arguments. Exit codes: 0 done, 1 invalid data, 2 usage or runtime error.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from api.cli_options import (
     network_options,
     open_from,
     read_query,
+    remote_urls,
     reported,
     store_options,
     write_whole,
@@ -160,7 +161,17 @@ def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: 
         settings = settings_from_env()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    run_server(settings, store_dir=store_dir, endpoint=endpoint, host=host, port=port, workers=workers)
+    update_endpoint, graph_store_endpoint = remote_urls()
+    run_server(
+        settings,
+        store_dir=store_dir,
+        endpoint=endpoint,
+        update_endpoint=update_endpoint,
+        graph_store_endpoint=graph_store_endpoint,
+        host=host,
+        port=port,
+        workers=workers,
+    )
 
 
 @main.command()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from graph.embedded import EmbeddedStore
 from graph.errors import BilateralError, StoreUnavailable, ValidationFailed
@@ -20,8 +21,52 @@ from graph.store import Store, open_store
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+REMOTE_URLS = (
+    (
+        "--update-endpoint",
+        "BILATERAL_UPDATE_ENDPOINT",
+        "where updates go (default: the query URL if the server's service description offers updates there, "
+        "else the sibling /update; GraphDB and RDF4J take them at …/repositories/NAME/statements)",
+    ),
+    (
+        "--graph-store-endpoint",
+        "BILATERAL_GRAPH_STORE_ENDPOINT",
+        "the Graph Store Protocol URL (default: the sibling /store)",
+    ),
+)
+"""The URLs of a remote store that its query URL does not imply. They go to `open_from` through the
+command's context, not as arguments of every command."""
+
+
+def _remember(context: click.Context, parameter: click.Parameter, value: str | None) -> None:
+    if value:
+        context.meta[f"bilateral.{parameter.name}"] = value
+        if context.get_parameter_source(parameter.name or "") is ParameterSource.COMMANDLINE:
+            context.meta.setdefault("bilateral.remote_options_given", []).append(parameter.opts[0])
+
+
+def remote_urls() -> tuple[str | None, str | None]:
+    """The --update-endpoint and --graph-store-endpoint of the command being run; a usage error if one was
+    given on the command line without --endpoint (from the environment it is ignored, as the token is)."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return None, None
+    if not context.params.get("endpoint") and (given := context.meta.get("bilateral.remote_options_given")):
+        raise click.UsageError(f"{' and '.join(given)} go with --endpoint URL (a remote store); add it, or drop them.")
+    return context.meta.get("bilateral.update_endpoint"), context.meta.get("bilateral.graph_store_endpoint")
+
+
 def store_options(command: F) -> F:
     """The options that choose the store, shared by every command that opens one."""
+    for option, variable, meaning in reversed(REMOTE_URLS):
+        command = click.option(
+            option,
+            envvar=variable,
+            metavar="URL",
+            expose_value=False,
+            callback=_remember,
+            help=f"With --endpoint: {meaning} (env {variable}).",
+        )(command)
     command = click.option(
         "--endpoint",
         envvar="BILATERAL_ENDPOINT",
@@ -66,7 +111,14 @@ def open_from(store_dir: Path, endpoint: str | None, *, create: bool = False) ->
             f"There is no store at {store_dir}. Create it with `bilateral init --store {store_dir}`, or name "
             "the right one with --store DIR (or $BILATERAL_STORE), or --endpoint URL."
         )
-    return open_store(store_dir, endpoint=endpoint, token=os.environ.get("BILATERAL_ENDPOINT_TOKEN") or None)
+    update_endpoint, graph_store_endpoint = remote_urls()
+    return open_store(
+        store_dir,
+        endpoint=endpoint,
+        update_endpoint=update_endpoint,
+        store_endpoint=graph_store_endpoint,
+        token=os.environ.get("BILATERAL_ENDPOINT_TOKEN") or None,
+    )
 
 
 def read_query(argument: str) -> str:

@@ -17,7 +17,7 @@ import logging
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,9 @@ def initialize(store_dir: Path) -> None:
         store.close()
 
 
-def remote_factory(endpoint: str, token: str | None = None) -> StoreFactory:
+def remote_factory(
+    endpoint: str, token: str | None = None, *, update_url: str | None = None, store_url: str | None = None
+) -> StoreFactory:
     """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
     sending `token` as a bearer token with every request."""
     local = threading.local()
@@ -72,14 +74,28 @@ def remote_factory(endpoint: str, token: str | None = None) -> StoreFactory:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False  # no proxy lookup per request
-        return RemoteStore(endpoint, timeout=timeout, session=local.session, token=token, check=False)
+        return RemoteStore(
+            endpoint,
+            update_url=update_url,
+            store_url=store_url,
+            timeout=timeout,
+            session=local.session,
+            token=token,
+            check=False,
+        )
 
     return open_remote
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, place: Path | str, grace_s: float, options: dict[str, Any]):
-        self.settings, self.place, self.grace_s, self.options = settings, place, grace_s, options
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Callable[[AccessLog], StoreFactory],
+        options: dict[str, Any],
+    ):
+        """`stores` makes the worker's store factory, in the worker after the fork."""
+        self.settings, self.stores, self.options = settings, stores, options
         super().__init__()
 
     def load_config(self) -> None:
@@ -95,23 +111,42 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             datefmt="%Y-%m-%d %H:%M:%S %z",
         )
         access_log = AccessLog(sys.stdout)
-        if isinstance(self.place, Path):
-            stores = worker_store_factory(self.place, self.grace_s, access_log.in_flight)
-        else:
-            stores = remote_factory(self.place, self.settings.endpoint_token)
-        return access_log.wrap(create_app(self.settings, stores))
+        return access_log.wrap(create_app(self.settings, self.stores(access_log)))
 
 
-def serve(settings: Settings, *, store_dir: Path, endpoint: str | None, host: str, port: int, workers: int) -> None:
+def serve(
+    settings: Settings,
+    *,
+    store_dir: Path,
+    endpoint: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    update_endpoint: str | None = None,
+    graph_store_endpoint: str | None = None,
+) -> None:
     """Run the server until interrupted: on a store folder, one worker process holding the store with
-    4 threads per `workers`; on an endpoint, `workers` processes of 4 threads."""
+    4 threads per `workers`; on an endpoint (with its update and Graph Store URLs when they are not the
+    ones it implies), `workers` processes of 4 threads."""
     grace_s = 5
+    stores: Callable[[AccessLog], StoreFactory]
     if endpoint is None:
         ensure_initialized(store_dir)
         processes, threads = 1, 4 * max(1, workers)
+
+        def stores(access_log: AccessLog) -> StoreFactory:
+            return worker_store_factory(store_dir, grace_s, access_log.in_flight)
+
     else:
-        RemoteStore(endpoint).close()  # reachable, and its default graph is the union: else a clear error now
+        # Reachable, and its default graph is the union: else a clear error now.
+        RemoteStore(endpoint, update_url=update_endpoint, store_url=graph_store_endpoint).close()
         processes, threads = workers, 4
+
+        def stores(access_log: AccessLog) -> StoreFactory:
+            return remote_factory(
+                endpoint, settings.endpoint_token, update_url=update_endpoint, store_url=graph_store_endpoint
+            )
+
     options = {
         "bind": f"{host}:{port}",
         "workers": processes,
@@ -124,4 +159,4 @@ def serve(settings: Settings, *, store_dir: Path, endpoint: str | None, host: st
         "errorlog": "-",
         "control_socket_disable": True,
     }
-    _Gunicorn(settings, store_dir if endpoint is None else endpoint, grace_s, options).run()
+    _Gunicorn(settings, stores, options).run()

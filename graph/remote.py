@@ -52,9 +52,7 @@ def sibling_urls(endpoint: str) -> tuple[str, str, str]:
     >>> sibling_urls("http://h/ds/sparql")[1:]
     ('http://h/ds/update', 'http://h/ds/store')
     """
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise StoreUnavailable(f"{endpoint!r} is not an http(s) URL; give the SPARQL endpoint as http://host:port/…")
+    parts = urlsplit(http_url(endpoint, "the SPARQL endpoint"))
     path = parts.path.rstrip("/")
     base, _, last = path.rpartition("/")
     if last in ("query", "sparql"):
@@ -66,6 +64,14 @@ def sibling_urls(endpoint: str) -> tuple[str, str, str]:
         return urlunsplit((parts.scheme, parts.netloc, p, "", ""))
 
     return url(query_path), url(base + "/update"), url(base + "/store")
+
+
+def http_url(url: str, what: str) -> str:
+    """`url` if it is an http(s) URL with a host, else StoreUnavailable saying how to give `what`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise StoreUnavailable(f"{url!r} is not an http(s) URL; give {what} as http://host:port/…")
+    return url
 
 
 class RemoteStore(Store):
@@ -83,8 +89,8 @@ class RemoteStore(Store):
         check: bool = True,
     ):
         self.query_url, self._sibling_update_url, default_store = sibling_urls(endpoint)
-        self._update_url = update_url
-        self.store_url = store_url or default_store
+        self._update_url = http_url(update_url, "the update endpoint") if update_url else None
+        self.store_url = http_url(store_url, "the Graph Store endpoint") if store_url else default_store
         self.description = self.query_url
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -173,7 +179,8 @@ class RemoteStore(Store):
                     "default). Raise its limit, or send less at once."
                 ) from None
             raise StoreUnavailable(
-                f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint."
+                f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint"
+                + ("." if url == self.query_url else " (or --update-endpoint).")
             ) from None
 
     def _map_error(self, error: SPARQLWrapperException, url: str) -> Exception:
@@ -185,7 +192,8 @@ class RemoteStore(Store):
         if name == "Unauthorized":
             return _unauthorized(url, 401, _reason(_response_body(text) or message))
         if name == "EndPointNotFound":
-            return StoreUnavailable(f"{url} is not a SPARQL endpoint (404); check --endpoint.")
+            option = "--endpoint" if url == self.query_url else "--endpoint (or --update-endpoint)"
+            return StoreUnavailable(f"{url} is not a SPARQL endpoint (404); check {option}.")
         if "timeout" in message.lower():
             return QueryTimeout(f"The server stopped the query: {message}")
         return StoreError(f"The SPARQL server failed: {message[:300]}")
@@ -316,7 +324,10 @@ class RemoteStore(Store):
                 f"The Graph Store endpoint {self.store_url} cannot be reached; start the server or check it."
             ) from None
         if response.status_code >= 400 and response.status_code != 404:
-            raise StoreError(f"{self.store_url} answered {response.status_code}: {response.text[:300]}")
+            raise StoreError(
+                f"{self.store_url} answered {response.status_code}: {response.text[:300]} (check --endpoint, "
+                "or --graph-store-endpoint)"
+            )
         return response
 
     def dump_graph(self, graph: str, format: ox.RdfFormat, output: IO[bytes]) -> None:

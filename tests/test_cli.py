@@ -133,3 +133,50 @@ def test_submit_from_the_shell(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "blsh:MeetingOutOfOfficeShape" in refused.stderr
     nameless = bilateral("submit", "--store", store, str(facts))
     assert nameless.returncode == 2 and "source" in nameless.stderr
+
+
+PERSON = """<https://w3id.org/bilateral/id/person/by-update-url> a <https://w3id.org/bilateral/ontology#Person> ;
+  <http://www.w3.org/2000/01/rdf-schema#label> "Written at the update URL given"@en .
+"""
+
+
+def test_a_remote_store_takes_its_update_url_from_the_command_line(tmp_path: Path) -> None:
+    from graph.remote import RemoteStore
+    from tests.conftest import OxigraphServer
+
+    facts, graph = tmp_path / "person.ttl", "http://example.org/graph/by-update-url"
+    facts.write_text(PERSON, encoding="utf-8")
+    server = OxigraphServer("--union-default-graph")
+    query_url, nowhere = f"{server.url}/query", f"{server.url}/nowhere"
+    try:
+        # Oxigraph's own /update would take it: the 404 shows the URL given is the one used.
+        wrong = bilateral("load", "--endpoint", query_url, "--update-endpoint", nowhere, "--graph", graph, str(facts))
+        assert wrong.returncode == 2 and nowhere in wrong.stderr and "404" in wrong.stderr, wrong.stderr
+        remote = RemoteStore(query_url)
+        assert remote.count(graph) == 0
+        right = bilateral(
+            "load", "--endpoint", query_url, "--update-endpoint", f"{server.url}/update", "--graph", graph, str(facts)
+        )
+        assert right.returncode == 0, right.stderr
+        assert remote.count(graph) == 2
+        remote.close()
+    finally:
+        server.stop()
+
+
+def test_remote_urls_without_a_remote_store_or_not_http_are_refused(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    alone = bilateral("query", "--store", store, "--update-endpoint", "http://127.0.0.1:1/update", "ASK {}")
+    assert alone.returncode == 2 and "--update-endpoint go with --endpoint URL" in alone.stderr, alone.stderr
+    for command in (["query", "ASK {}"], ["serve"]):
+        not_http = bilateral(
+            command[0],
+            "--endpoint",
+            "http://127.0.0.1:1/query",
+            "--graph-store-endpoint",
+            "ftp://h/store",
+            *command[1:],
+        )
+        assert not_http.returncode == 2, not_http.stderr
+        assert "'ftp://h/store' is not an http(s) URL; give the Graph Store endpoint as" in not_http.stderr

@@ -202,6 +202,31 @@ def test_a_server_in_front_of_a_bilateral_server_writes_with_the_endpoint_token(
         requests.delete(f"{seeded_server.url}/store", params={"graph": "urn:x:front"}, headers=writer, timeout=30)
 
 
+def test_a_server_in_front_of_another_uses_the_update_and_graph_store_urls_given(tmp_path: Path) -> None:
+    from tests.conftest import OxigraphServer
+
+    engine = OxigraphServer("--union-default-graph")
+    nowhere, elsewhere = f"{engine.url}/nowhere", f"{engine.url}/elsewhere"  # Oxigraph answers both 404
+    given = ("--update-endpoint", nowhere, "--graph-store-endpoint", elsewhere)
+    front = BilateralServer(tmp_path / "front", "--endpoint", f"{engine.url}/query", *given)
+    writer = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        update = requests.post(
+            f"{front.url}/sparql",
+            data="INSERT DATA { GRAPH <urn:x:front> { <urn:x:s> <urn:x:p> 1 } }",
+            headers={"Content-Type": "application/sparql-update", **writer},
+            timeout=30,
+        )
+        dump = requests.get(f"{front.url}/store", headers={"Accept": "application/n-quads"}, timeout=30)
+        assert update.status_code == 503 and f"{nowhere} is not a SPARQL endpoint (404)" in update.text, update.text
+        assert dump.status_code == 502, dump.text
+    finally:
+        front.stop()
+        engine.stop()
+    logged = Path(front.log.name).read_text(encoding="utf-8")
+    assert f"{elsewhere} answered 404" in logged, logged[-2000:]  # a 502's detail is logged, not sent
+
+
 def test_the_update_url_is_looked_up_once_per_query_url(monkeypatch: pytest.MonkeyPatch) -> None:
     from graph import remote
     from tests.conftest import OxigraphServer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,6 +13,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import (
     ParseError,
     RefusedInput,
+    StoreError,
     StoreMisconfigured,
     StoreUnavailable,
     UnsupportedFormat,
@@ -198,6 +200,9 @@ def test_a_server_without_the_union_default_graph_is_refused() -> None:
         )
         with pytest.raises(StoreMisconfigured, match="--union-default-graph"):
             RemoteStore(server.url)
+        elsewhere = RemoteStore(server.url, store_url=f"{server.url}/elsewhere", check=False)
+        with pytest.raises(StoreError, match=f"{server.url}/elsewhere answered 404"):
+            elsewhere.dump_dataset(ox.RdfFormat.N_QUADS, io.BytesIO())
     finally:
         server.stop()
 
