@@ -8,7 +8,6 @@ format the client asked for.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -92,6 +91,6 @@ def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
     if target == ox.QueryResultsFormat.JSON:
         return results_json, truncated
     solutions = ox.parse_query_results(results_json, ox.QueryResultsFormat.JSON)
-    output = io.BytesIO()
-    solutions.serialize(output, target)
-    return output.getvalue(), truncated
+    written = solutions.serialize(format=target)  # into memory: the GIL taken once (see EmbeddedStore)
+    assert written is not None
+    return written, truncated

@@ -5,6 +5,7 @@ Queries see the union of the named graphs as their default graph; results are se
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
@@ -119,10 +120,16 @@ class EmbeddedStore(Store):
         base_iri: str | None = None,
     ) -> None:
         result = self._run(query, dataset, base_iri)
+        # Oxigraph writes to a Python file through the GIL, taken again for each of its buffers, which waits
+        # behind every other busy thread of a server; into memory it takes the GIL once. A file or a pipe
+        # is written to, however large the results.
+        into = None if isinstance(output, io.BytesIO) else output
         if isinstance(result, ox.QueryTriples):
-            result.serialize(output, rdf_format(media_type))
+            written = result.serialize(into, rdf_format(media_type))
         else:
-            result.serialize(output, results_format(media_type))
+            written = result.serialize(into, results_format(media_type))
+        if written is not None:
+            output.write(written)
 
     def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
         if dataset:  # the protocol's using-graph-uri / using-named-graph-uri

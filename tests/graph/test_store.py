@@ -252,3 +252,26 @@ def test_an_ill_typed_literal_comes_back_as_written_without_a_logged_traceback(
     assert rows == [(Literal(day.strip('"'), datatype=XSD.date),)]
     assert {o for _s, _p, o in triples} == {rows[0][0]}
     assert not [r for r in caplog.records if r.name.startswith("rdflib")]
+
+
+class CountingBuffer(io.BytesIO):
+    """A buffer that counts the writes it receives."""
+
+    writes = 0
+
+    def write(self, data: object) -> int:
+        self.writes += 1
+        return super().write(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query", ["CONSTRUCT WHERE { ?s ?p ?o }", "SELECT * WHERE { ?s ?p ?o }"])
+def test_results_into_memory_come_from_the_engine_in_one_piece(query: str) -> None:
+    # Each write from Oxigraph into a Python file takes the GIL again, which on a busy server waits up
+    # to a switch interval (5 ms) behind other threads: into memory the results come as one write.
+    store = EmbeddedStore()
+    lines = "".join(f'<http://example.org/s{i}> <http://example.org/p> "value {i}" .\n' for i in range(5000))
+    store.load(lines.encode(), ox.RdfFormat.N_TRIPLES, graph="http://example.org/g")
+    into_memory = CountingBuffer()
+    store.serialize(query, "nt" if query.startswith("CONSTRUCT") else "json", into_memory)
+    assert into_memory.writes == 1 and len(into_memory.getvalue()) > 200_000
+    assert into_memory.getvalue() == store.serialize_bytes(query, "nt" if query.startswith("CONSTRUCT") else "json")
