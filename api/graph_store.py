@@ -20,6 +20,7 @@ from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type
 from api.parameters import only_parameters
 from api.problems import Problem
+from api.what_remains import REMAINING_GRAPH, stage_what_remains
 from graph.errors import UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import graph_iri
@@ -90,14 +91,26 @@ def staged_body(graph: str) -> Staged:
 
 
 def _write(graph: str, *, replace: bool) -> None:
-    """Validate the body in context (the same gate as a submission), then write it in one update."""
+    """Validate the body in context (the same gate as a submission), then write it in one update. A graph
+    replaced is judged by what the store holds besides it, with what remains of the nodes it described."""
     staged = staged_body(graph)
-    state = app_state()
-    store = state.store()
-    report = state.validator().validate_staged(staged, store)
-    if not report.conforms:
-        raise ValidationFailed(report, source="the request body")
+    store = app_state().store()
+    _check(store, staged, emptied=(graph,) if replace and store.has_graph(graph) else (), source="the request body")
     store.write_graphs({graph: staged.ntriples()}, replace=replace)
+
+
+def _check(store: Store, staged: Staged, *, emptied: tuple[str, ...], source: str) -> None:
+    """Validate staged data in the store without the `emptied` graphs, with what remains of the nodes those
+    described (staged beside it for the time of the check: only the data itself is written)."""
+    try:
+        if emptied:
+            stage_what_remains(store, None, emptied, into=staged)
+        if len(staged):
+            report = app_state().validator().validate_staged(staged, store, ignoring=emptied)
+            if not report.conforms:
+                raise ValidationFailed(report, source=source)
+    finally:
+        staged.dataset.remove_graph(ox.NamedNode(REMAINING_GRAPH))
 
 
 STORE_TYPES = {"json": "application/json", "trig": "application/trig", "nquads": "application/n-quads"}
@@ -135,6 +148,7 @@ def graph_store(rest: str | None) -> Response:
             raise Problem(400, "Bad request", "DELETE names a graph: ?graph=IRI or ?default.")
         if not existed:
             raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
+        _check(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
         store.drop_graph(graph)
         return Response(status=204)
     if graph is None and request.method == "PUT":

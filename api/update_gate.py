@@ -8,12 +8,14 @@ Each operation of the request is previewed on its own:
   WITH leaves the named graphs as they are); `GRAPH` wrappers in the template are dropped,
   since validation reads all inserted triples as one graph;
 - `ADD`, `COPY` and `MOVE` insert the source graph's triples: one CONSTRUCT of that graph.
-Deletions (`DELETE DATA`, `DELETE { … } WHERE`, `DELETE WHERE`) are previewed the same way, and what remains
-of each node they touch is validated without the deleted triples, so a deletion cannot leave a meeting
-with one participant. The cost follows the size of what is inserted and deleted: one parse or one
-CONSTRUCT per operation, one description query per 400 touched nodes, then the usual context queries.
-Not previewed: CLEAR and DROP of whole graphs, and operations that read what an earlier operation of the
-same request wrote.
+Deletions (`DELETE DATA`, `DELETE { … } WHERE`, `DELETE WHERE`) are previewed the same way. They, and the
+graphs emptied whole (`DROP`/`CLEAR GRAPH`, the target of `COPY` and `MOVE`, the source of `MOVE`), are
+judged by what they leave (`api.what_remains`): what remains of each node they touch, and of the nodes
+pointing at those, is validated without the deleted triples and the emptied graphs, so a deletion cannot
+leave a meeting with one participant, nor a drop leave participations acting for states no graph types.
+The cost follows the size of what is inserted and deleted: one parse or one CONSTRUCT per operation, a
+few queries per 400 touched nodes and one join over each emptied graph, then the usual context queries.
+Not previewed: operations that read what an earlier operation of the same request wrote.
 
 An update that would write into the store's own default graph (triples of INSERT DATA or of an INSERT
 template outside any `GRAPH`, without `WITH`; `ADD`/`COPY`/`MOVE … TO DEFAULT`) is refused before any of
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from api.what_remains import stage_what_remains
 from graph.errors import RefusedInput, ValidationFailed
 from graph.parsing import Staged, stage
 from graph.sparql_text import (
@@ -44,15 +47,18 @@ from graph.store import Store
 from graph.validation import Validator
 
 DEFAULT_TARGET = "urn:bilateral:update:default-graph"
-REMAINING_GRAPH = "urn:bilateral:update:remaining"
 _KEYWORD = re.compile(
     r"\b(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
     r"ADD|COPY|MOVE)\b",
     re.IGNORECASE,
 )
 _GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned copy, and these forms hold no literal
-    r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(?:ADD|COPY|MOVE)\s+(?:SILENT\s+)?(?:GRAPH\s+)?"
+    r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(ADD|COPY|MOVE)\s+(?:SILENT\s+)?(?:GRAPH\s+)?"
     r"(\S+)\s+TO\s+(?:GRAPH\s+)?(\S+)\s*$",
+    re.IGNORECASE,
+)
+_GRAPH_REMOVAL = re.compile(  # DROP/CLEAR of DEFAULT, NAMED or ALL leave nothing that could violate a shape
+    r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(?:DROP|CLEAR)\s+(?:SILENT\s+)?GRAPH\s+(\S+)\s*$",
     re.IGNORECASE,
 )
 _IRI_NEXT = re.compile(r"\s*(<[^>]*>)")
@@ -144,6 +150,9 @@ class Preview:
     """Operations that would insert into the store's own default graph."""
     default_graph_deletes: list[str] = field(default_factory=list)
     """Operations that would delete from it (which holds nothing: they would delete nothing)."""
+    emptied_graphs: list[str] = field(default_factory=list)
+    """Graphs emptied whole (DROP and CLEAR GRAPH, the target of COPY and MOVE, the source of MOVE), as the
+    update writes them (IRIs or prefixed names)."""
 
 
 def _template(text: str, hidden: str, keyword: re.Match[str]) -> str:
@@ -157,14 +166,20 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
     head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
     for start, end in operation_spans(update):
         text, hidden = update[start:end], blanked[start:end]
+        if removal := _GRAPH_REMOVAL.match(text):
+            preview.emptied_graphs.append(removal.group(1))
+            continue
         transfer = _GRAPH_TRANSFER.match(text)
         if transfer:
-            source, target = transfer.group(1), transfer.group(2)
+            operation, source, target = transfer.group(1).upper(), transfer.group(2), transfer.group(3)
             if target.upper() == "DEFAULT":
                 preview.default_graph_writes.append(text)
             if source.upper() == "DEFAULT":
                 raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=_quoted(text)))
-            preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
+            if source != target:  # else the operation does nothing
+                preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
+                # COPY and MOVE empty their target first; MOVE empties its source after.
+                preview.emptied_graphs += {"ADD": [], "COPY": [target], "MOVE": [target, source]}[operation]
             continue
         clauses: dict[str, re.Match[str]] = {}
         for start, end in _top_level(hidden):  # an operation's clauses; groups may hold megabytes of data
@@ -233,28 +248,24 @@ def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str,
     return staged
 
 
-_TOUCHED = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
-
-
-def _stage_what_remains(store: Store, deleted: Staged, *, into: Staged) -> None:
-    """Stage, to be judged with what an update inserts, what remains of the nodes its deletions touch: their
-    triples in the store less the deleted ones (in a graph of their own, so that a triple deleted and
-    inserted again stays)."""
-    solutions = deleted.dataset.query(_TOUCHED)
+def _graph_iris(names: list[str], prologue: str, base_iri: str | None) -> tuple[str, ...]:
+    """Graph names as an update writes them (IRIs, relative IRIs, prefixed names), resolved; none if they do
+    not parse, since the engine then refuses the update."""
+    if not names:
+        return ()
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
+    try:
+        solutions = ox.Store().query(f"{head}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(names)} }} }}")
+    except SyntaxError:
+        return ()
     assert isinstance(solutions, ox.QuerySolutions)
-    touched = sorted(str(row[0]) for row in solutions)
-    for begin in range(0, len(touched), 400):
-        values = " ".join(touched[begin : begin + 400])
-        triples = store.serialize_bytes(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", "nt")
-        if triples:
-            stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the update leaves")
-    if into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
-        into.take_out(REMAINING_GRAPH, deleted.ntriples())
+    return tuple(dict.fromkeys(row[0].value for row in solutions if isinstance(row[0], ox.NamedNode)))
 
 
 def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:
     """Raise ValidationFailed when the data the update would leave violates the shapes: what it inserts,
-    and what remains of the nodes it deletes from, checked in context without the deleted triples.
+    and what remains of the nodes it deletes from or empties graphs of (`api.what_remains`), checked in
+    context without the deleted triples and the emptied graphs.
     Relative IRIs resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
     prologue = "\n".join(m.group(0) for m in declarations(update))
     preview = _preview(update, prologue, base_iri)
@@ -266,9 +277,11 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
             raise RefusedInput(message.format(operation=_quoted(found[0])))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
-    _stage_what_remains(store, deleted, into=inserted)
+    emptied = _graph_iris(preview.emptied_graphs, prologue, base_iri)
+    stage_what_remains(store, deleted, emptied, into=inserted)
     if not len(inserted):
         return
-    report = validator.validate_staged(inserted, store, removed=deleted if len(deleted) else None)
+    removed = deleted if len(deleted) else None
+    report = validator.validate_staged(inserted, store, removed=removed, ignoring=emptied)
     if not report.conforms:
         raise ValidationFailed(report, source="the update")

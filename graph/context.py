@@ -50,18 +50,20 @@ def mentioned_among_queries(iris: Sequence[str]) -> Iterator[str]:
         yield f"SELECT DISTINCT ?n WHERE {{ VALUES ?n {{ {values} }} {{ ?n ?p ?o }} UNION {{ ?s ?p ?n }} }}"
 
 
-def context_query(iris: Sequence[str], ignoring: str | None = None) -> str:
+def context_query(iris: Sequence[str], ignoring: tuple[str, ...] = ()) -> str:
     """The CONSTRUCT of what a store knows about `iris`: their triples, the types of what they point to,
-    their office holdings and those holdings' offices; in every named graph but `ignoring` when given (a
-    graph being written meanwhile: each pattern is then matched graph by graph, which costs the same)."""
+    their office holdings and those holdings' offices; in every named graph but those `ignoring` names (a
+    graph being written meanwhile, or one a write empties: each pattern is then matched graph by graph,
+    which costs the same)."""
     values = " ".join(f"<{iri}>" for iri in iris)
     count = iter(range(1, 9))
+    left_out = ", ".join(f"<{graph}>" for graph in ignoring)
 
     def known(pattern: str) -> str:
-        if ignoring is None:
+        if not ignoring:
             return f"{pattern} ."
         name = f"?g{next(count)}"
-        return f"GRAPH {name} {{ {pattern} }} FILTER ({name} != <{ignoring}>)"
+        return f"GRAPH {name} {{ {pattern} }} FILTER ({name} NOT IN ({left_out}))"
 
     return f"""
         CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
@@ -74,13 +76,13 @@ def context_query(iris: Sequence[str], ignoring: str | None = None) -> str:
         }}"""
 
 
-def context_queries(iris: Sequence[str], ignoring: str | None = None) -> Iterator[str]:
+def context_queries(iris: Sequence[str], ignoring: tuple[str, ...] = ()) -> Iterator[str]:
     """The context CONSTRUCTs for `iris`, one per batch of 400."""
     for start in range(0, len(iris), _BATCH):
         yield context_query(iris[start : start + _BATCH], ignoring)
 
 
-def context_for(store: Store, data: Graph, ignoring: str | None = None) -> Graph:
+def context_for(store: Store, data: Graph, ignoring: tuple[str, ...] = ()) -> Graph:
     """The context of an rdflib graph of new data, as an rdflib graph."""
     context = Graph()
     for query in context_queries([str(iri) for iri in mentioned_iris(data)], ignoring):

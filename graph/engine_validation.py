@@ -75,11 +75,11 @@ class EngineValidator:
         return compile_shapes(self.shapes)
 
     def validate_staged(
-        self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: str | None = None
+        self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: tuple[str, ...] = ()
     ) -> ValidationReport:
         """Validate staged data together with what `store` knows about the IRIs it mentions, less the
-        `removed` triples (what an update would delete), read from every named graph but `ignoring` (one
-        being written meanwhile, which cannot change the verdict)."""
+        `removed` triples (what an update would delete), read from every named graph but those `ignoring`
+        names (one being written meanwhile, which cannot change the verdict, or one a write empties)."""
         dataset = staged.dataset
         context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
         for name in (context, ontology):
@@ -154,19 +154,19 @@ def _present_classes(store: Store) -> set[str]:
     return {str(row[0]) for row in store.select(_PRESENT_CLASSES)}
 
 
-def _context_queries(dataset: ox.Store, store: Store, ignoring: str | None) -> Iterable[str]:
+def _context_queries(dataset: ox.Store, store: Store, ignoring: tuple[str, ...]) -> Iterable[str]:
     """CONSTRUCT queries, one per batch of IRIs the staged data mentions, for the context of that data.
 
     The IRIs are found from the smaller side: the store's own IRIs looked up in the staged data when the
     store knows fewer than KNOWN_LIMIT, else every IRI the staged data mentions. The store's IRIs are read
-    from every graph but `ignoring` (being loaded meanwhile), which the CONSTRUCTs leave out too."""
+    from every graph but those `ignoring` names, which the CONSTRUCTs leave out too."""
 
     def run(query: str) -> list[str]:
         solutions = dataset.query(query, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions)
         return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
 
-    graphs = None if ignoring is None else [g for g in store.named_graphs() if g != ignoring]
+    graphs = [g for g in store.named_graphs() if g not in ignoring] if ignoring else None
     known = [str(row[0]) for row in store.select(known_iris_query(graphs))]
     queries = mentioned_among_queries(known) if len(known) < KNOWN_LIMIT else MENTIONED_IRIS_QUERIES
     found: set[str] = set()

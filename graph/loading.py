@@ -176,7 +176,7 @@ def _staged_and_checked(
     this returns or raises, for the rest of the load or the dropping of a refused file's graph (a traceback
     would keep it alive)."""
     staged = stage_files([path], graph=target, format=format, progress=progress)
-    report = (validator or Validator()).validate_staged(staged, store, ignoring=target)
+    report = (validator or Validator()).validate_staged(staged, store, ignoring=(target,))
     quads, source = len(staged), ", ".join(staged.sources)
     del staged
     if path.stat().st_size > WHOLE_BYTES:

@@ -106,7 +106,7 @@ class Validator:
         return default_ontology() if self._ontology is None else self._ontology
 
     def validate_staged(
-        self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: str | None = None
+        self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: tuple[str, ...] = ()
     ) -> ValidationReport:
         """Validate staged data together with what `store` already knows about the nodes it mentions, less
         the `removed` triples (what an update would delete), read from every named graph but `ignoring`

@@ -151,11 +151,11 @@ def test_validation_does_not_read_the_graph_being_loaded(tmp_path: Path, engine:
     typed_only = write(tmp_path, "typed.ttl", PERSON.replace('rdfs:label "Ada"@en', "a bl:Person"))
     staged = stage_files([typed_only], graph="http://example.org/new")
     store.load(PERSON.encode(), ox.RdfFormat.TURTLE, "http://example.org/new")
-    report = Validator(engine=engine).validate_staged(staged, store, ignoring="http://example.org/new")
+    report = Validator(engine=engine).validate_staged(staged, store, ignoring=("http://example.org/new",))
     assert [r.shape for r in report.violations] == ["blsh:PersonLabelShape"]
     assert Validator(engine=engine).validate_staged(staged, store).conforms  # read, it is seen
     store.load(PERSON.encode(), ox.RdfFormat.TURTLE, "http://example.org/other")
-    assert Validator(engine=engine).validate_staged(staged, store, ignoring="http://example.org/new").conforms
+    assert Validator(engine=engine).validate_staged(staged, store, ignoring=("http://example.org/new",)).conforms
 
 
 def test_a_violation_report_names_focus_node_and_shape(store: Store, tmp_path: Path) -> None:

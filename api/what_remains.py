@@ -1,0 +1,83 @@
+"""What a write leaves of the nodes it takes triples from, staged to be judged with what it adds.
+
+A write that deletes triples (`DELETE DATA`, `DELETE … WHERE`), or empties whole graphs (`DROP`/`CLEAR
+GRAPH`, `COPY`/`MOVE` onto a graph, a Graph Store `PUT` or `DELETE`), can leave the store violating the
+shapes without adding anything: a meeting with one participant, a participation that acts for a state no
+graph types any more. The nodes it can break are judged again, as they would be after it:
+- the subjects of the deleted triples, and the subjects of an emptied graph that other graphs describe too;
+- the nodes of the graphs kept that point at the subjects of either (one hop in: a class or type
+  constraint on a value).
+Their triples from every graph but the emptied ones, less the deleted triples, go into a graph of their
+own in the staged data; validation then reads the store's context without the emptied graphs
+(`validate_staged(…, ignoring=…)`). Shapes that reach a node from further away (a SPARQL constraint over a
+path of several hops) are not followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from graph.parsing import Staged, stage
+from graph.store import Store
+
+REMAINING_GRAPH = "urn:bilateral:update:remaining"
+_BATCH = 400
+_SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
+
+
+def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str, ...] = (), *, into: Staged) -> None:
+    """Stage into `into` what remains of the nodes that the `deleted` triples and the `emptied` graphs
+    touch, and of the nodes pointing at them, in REMAINING_GRAPH (a graph of its own, so that a triple
+    deleted and inserted again stays)."""
+    touched: set[str] = set()
+    if deleted is not None and len(deleted):
+        solutions = deleted.dataset.query(_SUBJECTS)
+        assert isinstance(solutions, ox.QuerySolutions)
+        touched.update(row[0].value for row in solutions)
+        touched.update(_pointing_at(store, sorted(touched), emptied))
+    for graph in emptied:
+        touched.update(_remaining_around(store, graph, emptied))
+    for batch in _batches(sorted(touched)):
+        triples = store.serialize_bytes(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} {_in_other_graphs('?s ?p ?o', emptied)} }}",
+            "nt",
+        )
+        if triples:
+            stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the write leaves")
+    if deleted is not None and len(deleted) and into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
+        into.take_out(REMAINING_GRAPH, deleted.ntriples())
+
+
+def _in_other_graphs(pattern: str, emptied: tuple[str, ...]) -> str:
+    """A triple pattern matched in every named graph but the emptied ones."""
+    if not emptied:
+        return f"{pattern} ."
+    left_out = ", ".join(f"<{graph}>" for graph in emptied)
+    return f"GRAPH ?kept {{ {pattern} }} FILTER (?kept NOT IN ({left_out}))"
+
+
+def _remaining_around(store: Store, graph: str, emptied: tuple[str, ...]) -> set[str]:
+    """The subjects of `graph` that a graph kept describes as well (the only ones of it that remain), and
+    the nodes of the graphs kept that point at any subject of it; each found by one join over the graph."""
+    described = f"""SELECT DISTINCT ?n WHERE {{
+      GRAPH <{graph}> {{ ?n ?p ?o }} FILTER isIRI(?n) {_in_other_graphs("?n ?q ?x", emptied)} }}"""
+    pointing = f"""SELECT DISTINCT ?n WHERE {{
+      GRAPH <{graph}> {{ ?s ?p ?o }} {_in_other_graphs("?n ?q ?s", emptied)} FILTER isIRI(?n) }}"""
+    return {str(row[0]) for query in (described, pointing) for row in store.select(query)}
+
+
+def _pointing_at(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
+    """The IRIs that, in a graph kept, have one of `nodes` as a value."""
+    found: set[str] = set()
+    for batch in _batches(nodes):
+        query = f"""SELECT DISTINCT ?x WHERE {{
+          VALUES ?n {{ {batch} }} {_in_other_graphs("?x ?p ?n", emptied)} FILTER isIRI(?x) }}"""
+        found.update(str(row[0]) for row in store.select(query))
+    return found
+
+
+def _batches(iris: list[str]) -> Iterable[str]:
+    for start in range(0, len(iris), _BATCH):
+        yield " ".join(f"<{iri}>" for iri in iris[start : start + _BATCH])

@@ -1,0 +1,96 @@
+# ruff: noqa: F811
+"""Writes that take facts away, judged by what they leave: a Graph Store PUT that replaces a graph, a DELETE
+of a graph, SPARQL's DROP, CLEAR, COPY and MOVE, and deletions that leave other nodes pointing at nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+
+from graph.embedded import EmbeddedStore
+
+# The `client` and `store` fixtures of the submission tests, named again as the tests' arguments.
+from tests.api.test_submissions import AS_WRITER, BL, client, meeting, sparql_update, store  # noqa: F401
+
+COUNTRIES = "https://w3id.org/bilateral/graph/countries"
+EVENT = "https://w3id.org/bilateral/id/event/replaced"
+
+
+def shapes_of(response) -> set[str]:  # type: ignore[no-untyped-def]
+    return {v["sourceShape"] for v in json.loads(response.data)["violations"] if v["severity"] == "Violation"}
+
+
+def put(client: FlaskClient, graph: str, body: str):  # type: ignore[no-untyped-def]
+    return client.put("/store", query_string={"graph": graph}, data=body.encode(), headers=AS_WRITER)
+
+
+def test_a_graph_replaced_is_judged_without_what_it_held(client: FlaskClient, store: EmbeddedStore) -> None:
+    graph = "http://example.org/graph/replaced"
+    assert put(client, graph, meeting("replaced", day="2025-09-23")).status_code == 201
+    written = store.count(graph)
+    # Another graph describes the event too: what remains of it is judged, and not written into the graph.
+    label = f'<{EVENT}> <http://www.w3.org/2000/01/rdf-schema#label> "A summit"@en .'
+    assert put(client, "http://example.org/graph/also", label).status_code == 201
+    # A corrected date: read beside the date it replaces, it would end before it began.
+    corrected = put(client, graph, meeting("replaced", day="2025-09-24"))
+    assert corrected.status_code == 204, corrected.data
+    day = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ <{EVENT}> <{BL}earliest> ?d }} }}").rows
+    assert [str(row[0]) for row in day] == ["2025-09-24"] and store.count(graph) == written
+    # A participant dropped: the old graph's second participant no longer counts.
+    one_sided = (
+        "\n".join(
+            line for line in meeting("replaced", day="2025-09-24").splitlines() if "replaced-ishiba> a" not in line
+        )
+        .replace(", person:shigeru-ishiba", "")
+        .replace(f" , <{EVENT}-ishiba>", "")
+    )
+    before = store.count()
+    refused = put(client, graph, one_sided)
+    assert refused.status_code == 422 and shapes_of(refused) == {"blsh:MeetingParticipantsShape"}
+    assert store.count() == before
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"DROP GRAPH <{COUNTRIES}>",
+        f"CLEAR SILENT GRAPH <{COUNTRIES}>",
+        "PREFIX g: <https://w3id.org/bilateral/graph/> DROP GRAPH g:countries",
+        f"COPY <urn:x:empty-so-far> TO <{COUNTRIES}>",
+        f"MOVE SILENT <urn:x:nothing-here> TO GRAPH <{COUNTRIES}>",
+    ],
+)
+def test_emptying_a_graph_others_point_into_is_refused(client: FlaskClient, store: EmbeddedStore, update: str) -> None:
+    # The seed facts' participations act for states that only the countries graph types.
+    before, graphs = store.count(), store.named_graphs()
+    refused = sparql_update(client, update)
+    assert refused.status_code == 422, refused.data
+    assert {"blsh:ParticipationActsForShape", "blsh:DyadSidesShape"} <= shapes_of(refused)
+    assert store.count() == before and store.named_graphs() == graphs
+
+
+def test_a_graph_deleted_is_judged_by_what_it_leaves(client: FlaskClient, store: EmbeddedStore) -> None:
+    before = store.count()
+    refused = client.delete("/store", query_string={"graph": COUNTRIES}, headers=AS_WRITER)
+    assert refused.status_code == 422 and "blsh:ParticipationActsForShape" in shapes_of(refused)
+    assert "what deleting <https://w3id.org/bilateral/graph/countries> leaves" in json.loads(refused.data)["detail"]
+    assert store.count() == before
+    graph = "http://example.org/graph/alone"
+    assert put(client, graph, meeting("alone")).status_code == 201
+    assert client.delete("/store", query_string={"graph": graph}, headers=AS_WRITER).status_code == 204
+    assert put(client, graph, meeting("alone")).status_code == 201
+    assert sparql_update(client, f"DROP GRAPH <{graph}>").status_code == 204  # nothing points into it
+    assert store.count() == before
+
+
+def test_a_deletion_is_judged_at_the_nodes_pointing_at_what_it_touches(
+    client: FlaskClient, store: EmbeddedStore
+) -> None:
+    kor = "https://w3id.org/bilateral/id/country/KOR"
+    typed = store.select(f"SELECT ?t WHERE {{ GRAPH <{COUNTRIES}> {{ <{kor}> a ?t }} }}").rows
+    assert typed, "the countries graph types KOR"
+    untyped = " ".join(f"<{kor}> a <{row[0]}> ." for row in typed)
+    refused = sparql_update(client, f"DELETE DATA {{ GRAPH <{COUNTRIES}> {{ {untyped} }} }}")
+    assert refused.status_code == 422 and "blsh:ParticipationActsForShape" in shapes_of(refused)
