@@ -6,11 +6,11 @@ shapes without adding anything: a meeting with one participant, a participation 
 graph types any more. The nodes it can break are judged again, as they would be after it:
 - the subjects of the deleted triples, and the subjects of an emptied graph that other graphs describe too;
 - the nodes of the graphs kept that point at the subjects of either (one hop in: a class or type
-  constraint on a value).
+  constraint on a value), and the meetings of the holders of the office holdings among them (whose dates
+  `MeetingOutOfOfficeShape` reads, three hops away).
 Their triples from every graph but the emptied ones, less the deleted triples, go into a graph of their
 own in the staged data; validation then reads the store's context without the emptied graphs
-(`validate_staged(…, ignoring=…)`). Shapes that reach a node from further away (a SPARQL constraint over a
-path of several hops) are not followed.
+(`validate_staged(…, ignoring=…)`). Other shapes that reach a node from further away are not followed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from graph.namespaces import BL
 from graph.parsing import Staged, stage
 from graph.store import Store
 
@@ -50,12 +51,22 @@ def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str,
         into.take_out(REMAINING_GRAPH, deleted.ntriples())
 
 
-def _in_other_graphs(pattern: str, emptied: tuple[str, ...]) -> str:
-    """A triple pattern matched in every named graph but the emptied ones."""
+def _in_other_graphs(pattern: str, emptied: tuple[str, ...], graph: str = "?kept") -> str:
+    """A triple pattern matched in every named graph but the emptied ones (`graph` names the variable)."""
     if not emptied:
         return f"{pattern} ."
-    left_out = ", ".join(f"<{graph}>" for graph in emptied)
-    return f"GRAPH ?kept {{ {pattern} }} FILTER (?kept NOT IN ({left_out}))"
+    left_out = ", ".join(f"<{name}>" for name in emptied)
+    return f"GRAPH {graph} {{ {pattern} }} FILTER ({graph} NOT IN ({left_out}))"
+
+
+def _meetings_of_holders(holdings: str, emptied: tuple[str, ...]) -> str:
+    """The pattern binding ?n to the meetings of the holders of `holdings` (a pattern binding ?h): the nodes
+    `MeetingOutOfOfficeShape` judges by those holdings' dates, three hops from them."""
+    return (
+        f"{holdings} {_in_other_graphs(f'?h <{BL.holder}> ?agent', emptied, '?g1')} "
+        f"{_in_other_graphs(f'?part <{BL.agent}> ?agent', emptied, '?g2')} "
+        f"{_in_other_graphs(f'?n <{BL.hasParticipation}> ?part', emptied, '?g3')}"
+    )
 
 
 def _remaining_around(store: Store, graph: str, emptied: tuple[str, ...]) -> set[str]:
@@ -65,16 +76,19 @@ def _remaining_around(store: Store, graph: str, emptied: tuple[str, ...]) -> set
       GRAPH <{graph}> {{ ?n ?p ?o }} FILTER isIRI(?n) {_in_other_graphs("?n ?q ?x", emptied)} }}"""
     pointing = f"""SELECT DISTINCT ?n WHERE {{
       GRAPH <{graph}> {{ ?s ?p ?o }} {_in_other_graphs("?n ?q ?s", emptied)} FILTER isIRI(?n) }}"""
-    return {str(row[0]) for query in (described, pointing) for row in store.select(query)}
+    meetings = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'GRAPH <{graph}> {{ ?h ?p ?o }}', emptied)} }}"
+    return {str(row[0]) for query in (described, pointing, meetings) for row in store.select(query)}
 
 
 def _pointing_at(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
-    """The IRIs that, in a graph kept, have one of `nodes` as a value."""
+    """The IRIs that, in a graph kept, have one of `nodes` as a value, and the meetings of the holders of
+    those of `nodes` that are office holdings."""
     found: set[str] = set()
     for batch in _batches(nodes):
-        query = f"""SELECT DISTINCT ?x WHERE {{
+        pointing = f"""SELECT DISTINCT ?x WHERE {{
           VALUES ?n {{ {batch} }} {_in_other_graphs("?x ?p ?n", emptied)} FILTER isIRI(?x) }}"""
-        found.update(str(row[0]) for row in store.select(query))
+        meetings = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'VALUES ?h {{ {batch} }}', emptied)} }}"
+        found.update(str(row[0]) for query in (pointing, meetings) for row in store.select(query))
     return found
 
 

@@ -16,6 +16,7 @@ from tests.api.test_submissions import AS_WRITER, BL, client, meeting, sparql_up
 
 COUNTRIES = "https://w3id.org/bilateral/graph/countries"
 EVENT = "https://w3id.org/bilateral/id/event/replaced"
+XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 
 def shapes_of(response) -> set[str]:  # type: ignore[no-untyped-def]
@@ -94,3 +95,21 @@ def test_a_deletion_is_judged_at_the_nodes_pointing_at_what_it_touches(
     untyped = " ".join(f"<{kor}> a <{row[0]}> ." for row in typed)
     refused = sparql_update(client, f"DELETE DATA {{ GRAPH <{COUNTRIES}> {{ {untyped} }} }}")
     assert refused.status_code == 422 and "blsh:ParticipationActsForShape" in shapes_of(refused)
+
+
+def test_a_holding_changed_is_judged_at_the_meetings_of_its_holder(client: FlaskClient, store: EmbeddedStore) -> None:
+    # Ishiba took office on 2024-10-01 and met Lee in Tokyo on 2025-08-23: a later start leaves that meeting
+    # with a participant out of office, three hops from the holding.
+    reference = "https://w3id.org/bilateral/graph/reference"
+    holding = "<https://w3id.org/bilateral/id/holding/shigeru-ishiba-jpn-prime-minister-2024>"
+    start = f"<{BL}startDate>"
+    moved = (
+        f'DELETE DATA {{ GRAPH <{reference}> {{ {holding} {start} "2024-10-01"^^<{XSD_DATE}> }} }} ; '
+        f'INSERT DATA {{ GRAPH <{reference}> {{ {holding} {start} "2025-09-01"^^<{XSD_DATE}> }} }}'
+    )
+    before = store.count()
+    refused = sparql_update(client, moved)
+    assert refused.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(refused), refused.data
+    assert store.count() == before
+    earlier = moved.replace("2025-09-01", "2024-09-30")
+    assert sparql_update(client, earlier).status_code == 204
