@@ -6,8 +6,9 @@ shapes without adding anything: a meeting with one participant, a participation 
 graph types any more. The nodes it can break are judged again, as they would be after it:
 - the subjects of the deleted triples, and the subjects of an emptied graph that other graphs describe too;
 - the nodes of the graphs kept that point at the subjects of either (one hop in: a class or type
-  constraint on a value), and the meetings of the holders of the office holdings among them (whose dates
-  `MeetingOutOfOfficeShape` reads, three hops away).
+  constraint on a value);
+- the meetings of the holders of the office holdings it deletes from, empties a graph of or adds to (an
+  end date added): `MeetingOutOfOfficeShape` reads their dates three hops away.
 Their triples from every graph but the emptied ones, less the deleted triples, go into a graph of their
 own in the staged data; validation then reads the store's context without the emptied graphs
 (`validate_staged(…, ignoring=…)`). Other shapes that reach a node from further away are not followed.
@@ -29,17 +30,15 @@ _SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }
 
 
 def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str, ...] = (), *, into: Staged) -> None:
-    """Stage into `into` what remains of the nodes that the `deleted` triples and the `emptied` graphs
-    touch, and of the nodes pointing at them, in REMAINING_GRAPH (a graph of its own, so that a triple
-    deleted and inserted again stays)."""
-    touched: set[str] = set()
-    if deleted is not None and len(deleted):
-        solutions = deleted.dataset.query(_SUBJECTS)
-        assert isinstance(solutions, ox.QuerySolutions)
-        touched.update(row[0].value for row in solutions)
-        touched.update(_pointing_at(store, sorted(touched), emptied))
+    """Stage into `into` (the data a write adds, if any) what remains of the nodes that the `deleted`
+    triples and the `emptied` graphs touch, of the nodes pointing at them, and of the meetings of the
+    holders of the office holdings the write changes either way, in REMAINING_GRAPH (a graph of its own, so
+    that a triple deleted and inserted again stays)."""
+    touched = _subjects(deleted) if deleted is not None else set()
+    touched |= _pointing_at(store, sorted(touched), emptied)
+    touched |= _meetings_of_holders_of(store, sorted(touched | _subjects(into)), emptied)
     for graph in emptied:
-        touched.update(_remaining_around(store, graph, emptied))
+        touched |= _remaining_around(store, graph, emptied)
     for batch in _batches(sorted(touched)):
         triples = store.serialize_bytes(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} {_in_other_graphs('?s ?p ?o', emptied)} }}",
@@ -49,6 +48,14 @@ def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str,
             stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the write leaves")
     if deleted is not None and len(deleted) and into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
         into.take_out(REMAINING_GRAPH, deleted.ntriples())
+
+
+def _subjects(staged: Staged) -> set[str]:
+    if not len(staged):
+        return set()
+    solutions = staged.dataset.query(_SUBJECTS)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return {row[0].value for row in solutions}
 
 
 def _in_other_graphs(pattern: str, emptied: tuple[str, ...], graph: str = "?kept") -> str:
@@ -81,14 +88,21 @@ def _remaining_around(store: Store, graph: str, emptied: tuple[str, ...]) -> set
 
 
 def _pointing_at(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
-    """The IRIs that, in a graph kept, have one of `nodes` as a value, and the meetings of the holders of
-    those of `nodes` that are office holdings."""
+    """The IRIs that, in a graph kept, have one of `nodes` as a value."""
     found: set[str] = set()
     for batch in _batches(nodes):
-        pointing = f"""SELECT DISTINCT ?x WHERE {{
+        query = f"""SELECT DISTINCT ?x WHERE {{
           VALUES ?n {{ {batch} }} {_in_other_graphs("?x ?p ?n", emptied)} FILTER isIRI(?x) }}"""
-        meetings = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'VALUES ?h {{ {batch} }}', emptied)} }}"
-        found.update(str(row[0]) for query in (pointing, meetings) for row in store.select(query))
+        found.update(str(row[0]) for row in store.select(query))
+    return found
+
+
+def _meetings_of_holders_of(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
+    """The meetings of the holders of those of `nodes` that are office holdings in a graph kept."""
+    found: set[str] = set()
+    for batch in _batches(nodes):
+        query = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'VALUES ?h {{ {batch} }}', emptied)} }}"
+        found.update(str(row[0]) for row in store.select(query))
     return found
 
 

@@ -113,3 +113,13 @@ def test_a_holding_changed_is_judged_at_the_meetings_of_its_holder(client: Flask
     assert store.count() == before
     earlier = moved.replace("2025-09-01", "2024-09-30")
     assert sparql_update(client, earlier).status_code == 204
+    # An end date added to Lee's holding, by an update or through the Graph Store, before that meeting.
+    lee = "<https://w3id.org/bilateral/id/holding/lee-jae-myung-kor-president-2025>"  # in office since 2025-06-04
+    ended = f'{lee} <{BL}endDate> "2025-08-01"^^<{XSD_DATE}> .'
+    refused = sparql_update(client, f"INSERT DATA {{ GRAPH <{reference}> {{ {ended} }} }}")
+    assert refused.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(refused), refused.data
+    posted = client.post(
+        "/store", query_string={"graph": "http://example.org/graph/ended"}, data=ended, headers=AS_WRITER
+    )
+    assert posted.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(posted), posted.data
+    assert store.count() == before
