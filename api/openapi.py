@@ -113,10 +113,10 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "delete": {
-                "summary": "Delete a graph",
+                "summary": "Delete a graph (refused with the report if what it leaves violates the shapes)",
                 "parameters": GRAPH_PARAMS,
                 **WRITE,
-                "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404)},
+                "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404, 422)},
             },
         },
         "/ontology": {

@@ -77,6 +77,7 @@ def test_a_graph_deleted_is_judged_by_what_it_leaves(client: FlaskClient, store:
     refused = client.delete("/store", query_string={"graph": COUNTRIES}, headers=AS_WRITER)
     assert refused.status_code == 422 and "blsh:ParticipationActsForShape" in shapes_of(refused)
     assert "what deleting <https://w3id.org/bilateral/graph/countries> leaves" in json.loads(refused.data)["detail"]
+    assert "422" in json.loads(client.get("/openapi.json").data)["paths"]["/store"]["delete"]["responses"]
     assert store.count() == before
     graph = "http://example.org/graph/alone"
     assert put(client, graph, meeting("alone")).status_code == 201
