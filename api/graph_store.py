@@ -101,10 +101,10 @@ def _write(graph: str, *, replace: bool) -> None:
 
 def _check(store: Store, staged: Staged, *, emptied: tuple[str, ...], source: str) -> None:
     """Validate staged data in the store without the `emptied` graphs, with what remains of the nodes those
-    described and the meetings of the office holdings it changes (staged beside it for the time of the
-    check: only the data itself is written)."""
+    described (staged beside it for the time of the check: only the data itself is written)."""
     try:
-        stage_what_remains(store, None, emptied, into=staged)
+        if emptied:
+            stage_what_remains(store, None, emptied, into=staged)
         if len(staged):
             report = app_state().validator().validate_staged(staged, store, ignoring=emptied)
             if not report.conforms:

@@ -7,8 +7,9 @@ graph types any more. The nodes it can break are judged again, as they would be 
 - the subjects of the deleted triples, and the subjects of an emptied graph that other graphs describe too;
 - the nodes of the graphs kept that point at the subjects of either (one hop in: a class or type
   constraint on a value);
-- the meetings of the holders of the office holdings it deletes from, empties a graph of or adds to (an
-  end date added): `MeetingOutOfOfficeShape` reads their dates three hops away.
+- the meetings of the holders of the office holdings it deletes from or empties a graph of:
+  `MeetingOutOfOfficeShape` reads their dates three hops away (the validator itself judges those meetings
+  again when a write adds to a holding: `graph.engine_validation`).
 Their triples from every graph but the emptied ones, less the deleted triples, go into a graph of their
 own in the staged data; validation then reads the store's context without the emptied graphs
 (`validate_staged(…, ignoring=…)`). Other shapes that reach a node from further away are not followed.
@@ -32,11 +33,11 @@ _SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }
 def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str, ...] = (), *, into: Staged) -> None:
     """Stage into `into` (the data a write adds, if any) what remains of the nodes that the `deleted`
     triples and the `emptied` graphs touch, of the nodes pointing at them, and of the meetings of the
-    holders of the office holdings the write changes either way, in REMAINING_GRAPH (a graph of its own, so
-    that a triple deleted and inserted again stays)."""
+    holders of the office holdings among them, in REMAINING_GRAPH (a graph of its own, so that a triple
+    deleted and inserted again stays)."""
     touched = _subjects(deleted) if deleted is not None else set()
     touched |= _pointing_at(store, sorted(touched), emptied)
-    touched |= _meetings_of_holders_of(store, sorted(touched | _subjects(into)), emptied)
+    touched |= _meetings_of_holders_of(store, sorted(touched), emptied)
     for graph in emptied:
         touched |= _remaining_around(store, graph, emptied)
     for batch in _batches(sorted(touched)):

@@ -28,6 +28,7 @@ from graph.context import (
 )
 from graph.embedded import EmbeddedStore
 from graph.errors import RefusedInput
+from graph.namespaces import BL
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, report_graph, term_text
 from graph.shacl_sparql import Check, compile_shapes
@@ -35,10 +36,20 @@ from graph.store import Store
 
 CONTEXT_GRAPH = "urn:bilateral:validation:context"
 ONTOLOGY_AUX_GRAPH = "urn:bilateral:validation:ontology"
+AFFECTED_GRAPH = "urn:bilateral:validation:affected"
 OWN_SUBJECTS = (
     "FILTER EXISTS { GRAPH ?own_graph { ?this ?own_p ?own_o } "
     f"FILTER (?own_graph != <{CONTEXT_GRAPH}> && ?own_graph != <{ONTOLOGY_AUX_GRAPH}>) }}"
 )
+_CHANGED_HOLDERS = f"""SELECT DISTINCT ?agent WHERE {{
+  GRAPH <{CONTEXT_GRAPH}> {{ ?h <{BL.holder}> ?agent }}
+  GRAPH ?own {{ ?h ?p ?o }} FILTER (?own NOT IN (<{CONTEXT_GRAPH}>, <{ONTOLOGY_AUX_GRAPH}>, <{AFFECTED_GRAPH}>))
+  FILTER NOT EXISTS {{ GRAPH <{CONTEXT_GRAPH}> {{ ?h ?p ?o }} }} }}"""
+"""The holders of office holdings the store holds to which the staged data adds a fact (an end date): their
+meetings are judged again, since `MeetingOutOfOfficeShape` reads the holdings' dates three hops away."""
+_AFFECTED_RESTATED = f"""DELETE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{
+  GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?o }} GRAPH ?staged {{ ?s ?p ?o }}
+  FILTER (?staged NOT IN (<{AFFECTED_GRAPH}>, <{CONTEXT_GRAPH}>, <{ONTOLOGY_AUX_GRAPH}>)) }}"""
 _CONTEXT_RESTATED = f"""DELETE {{ GRAPH <{CONTEXT_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{
   GRAPH <{CONTEXT_GRAPH}> {{ ?s ?p ?o }} GRAPH ?staged {{ ?s ?p ?o }} FILTER (?staged != <{CONTEXT_GRAPH}>) }}"""
 """Context the staged data states again. Oxigraph 0.5 matches a triple once per graph that holds it through
@@ -82,26 +93,27 @@ class EngineValidator:
         names (one being written meanwhile, which cannot change the verdict, or one a write empties)."""
         dataset = staged.dataset
         context, ontology = ox.NamedNode(CONTEXT_GRAPH), ox.NamedNode(ONTOLOGY_AUX_GRAPH)
-        for name in (context, ontology):
+        affected = ox.NamedNode(AFFECTED_GRAPH)
+        for name in (context, ontology, affected):
             if dataset.contains_named_graph(name):
                 raise RefusedInput(f"The graph name <{name.value}> is reserved for validation; use another one.")
         try:
             dataset.load(self._ontology, ox.RdfFormat.N_TRIPLES, to_graph=ontology)
-            queries = _context_queries(dataset, store, ignoring)
-            for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), queries):
-                if triples:
-                    dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=context)
+            _load_context(dataset, store, _context_queries(dataset, store, ignoring))
+            if agents := sorted(_values(dataset.query(_CHANGED_HOLDERS))):
+                _stage_meetings_of(agents, dataset, store, ignoring)
             if dataset.contains_named_graph(context):
                 dataset.update(_CONTEXT_RESTATED)
             if removed is not None:  # what an update would delete is no longer context
                 staged.take_out(CONTEXT_GRAPH, removed.ntriples())
+                staged.take_out(AFFECTED_GRAPH, removed.ntriples())
             staged_store = EmbeddedStore.around(dataset)
             present = _present_classes(staged_store)
             # A check whose target classes have no instance here has nothing to judge: skip its query.
             checks = [c for c in self.staged_checks if c.classes is None or c.classes & present]
             return self.run(staged_store, checks)
         finally:
-            for name in (context, ontology):
+            for name in (context, ontology, affected):
                 if dataset.contains_named_graph(name):
                     dataset.remove_graph(name)
 
@@ -173,6 +185,37 @@ def _context_queries(dataset: ox.Store, store: Store, ignoring: tuple[str, ...])
     for batch in _POOL.map(run, queries):
         found.update(batch)
     return context_queries(sorted(found), ignoring)
+
+
+def _load_context(dataset: ox.Store, store: Store, queries: Iterable[str]) -> None:
+    for triples in _POOL.map(lambda q: store.serialize_bytes(q, "nt"), queries):
+        if triples:
+            dataset.load(triples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(CONTEXT_GRAPH))
+
+
+def _values(solutions: object) -> set[str]:
+    assert isinstance(solutions, ox.QuerySolutions)
+    return {row[0].value for row in solutions if isinstance(row[0], ox.NamedNode)}
+
+
+def _stage_meetings_of(agents: list[str], dataset: ox.Store, store: Store, ignoring: tuple[str, ...]) -> None:
+    """Stage the store's meetings of `agents`, to be judged with the staged data, and their context."""
+    values = " ".join(f"<{agent}>" for agent in agents)
+    left_out = ", ".join(f"<{graph}>" for graph in ignoring) or "<urn:bilateral:validation:none>"
+    kept = f"FILTER (?g1 NOT IN ({left_out}) && ?g2 NOT IN ({left_out}) && ?g3 NOT IN ({left_out}))"
+    meetings = store.serialize_bytes(
+        f"""CONSTRUCT {{ ?m ?p ?o }} WHERE {{ VALUES ?agent {{ {values} }}
+          GRAPH ?g1 {{ ?part <{BL.agent}> ?agent }} GRAPH ?g2 {{ ?m <{BL.hasParticipation}> ?part }}
+          GRAPH ?g3 {{ ?m ?p ?o }} {kept} }}""",
+        "nt",
+    )
+    if not meetings:
+        return
+    dataset.load(meetings, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(AFFECTED_GRAPH))
+    dataset.update(_AFFECTED_RESTATED)
+    mentioned = _values(dataset.query(f"SELECT DISTINCT ?n WHERE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?n ?p ?o }} }}"))
+    mentioned |= _values(dataset.query(f"SELECT DISTINCT ?n WHERE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?n }} }}"))
+    _load_context(dataset, store, context_queries(sorted(mentioned), ignoring))
 
 
 def _message(check: Check, row: dict[str, Node]) -> str:

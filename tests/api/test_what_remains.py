@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from graph.embedded import EmbeddedStore
 
 # The `client` and `store` fixtures of the submission tests, named again as the tests' arguments.
-from tests.api.test_submissions import AS_WRITER, BL, client, meeting, sparql_update, store  # noqa: F401
+from tests.api.test_submissions import AS_WRITER, BL, SOURCE, client, meeting, sparql_update, store  # noqa: F401
 
 COUNTRIES = "https://w3id.org/bilateral/graph/countries"
 EVENT = "https://w3id.org/bilateral/id/event/replaced"
@@ -114,7 +114,7 @@ def test_a_holding_changed_is_judged_at_the_meetings_of_its_holder(client: Flask
     assert store.count() == before
     earlier = moved.replace("2025-09-01", "2024-09-30")
     assert sparql_update(client, earlier).status_code == 204
-    # An end date added to Lee's holding, by an update or through the Graph Store, before that meeting.
+    # An end date added to Lee's holding before that meeting: by an update, the Graph Store or a submission.
     lee = "<https://w3id.org/bilateral/id/holding/lee-jae-myung-kor-president-2025>"  # in office since 2025-06-04
     ended = f'{lee} <{BL}endDate> "2025-08-01"^^<{XSD_DATE}> .'
     refused = sparql_update(client, f"INSERT DATA {{ GRAPH <{reference}> {{ {ended} }} }}")
@@ -123,4 +123,6 @@ def test_a_holding_changed_is_judged_at_the_meetings_of_its_holder(client: Flask
         "/store", query_string={"graph": "http://example.org/graph/ended"}, data=ended, headers=AS_WRITER
     )
     assert posted.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(posted), posted.data
+    submitted = client.post("/submissions", data=ended, headers=AS_WRITER, query_string=SOURCE)
+    assert submitted.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(submitted), submitted.data
     assert store.count() == before

@@ -86,6 +86,23 @@ def test_data_restating_the_store_is_judged_as_if_the_store_did_not_hold_it(init
     assert sorted(restated.results, key=repr) == sorted(alone.results, key=repr)
 
 
+def test_a_fact_added_to_a_held_office_holding_is_judged_at_its_holders_meetings(
+    initialized: Store, tmp_path: Path
+) -> None:
+    # Lee, President since 2025-06-04, met Ishiba on 2025-08-23: an end date before it leaves him out of
+    # office at that meeting, three hops from the holding the file adds to.
+    holding = "<https://w3id.org/bilateral/id/holding/lee-jae-myung-kor-president-2025>"
+    ended = tmp_path / "ended.nt"
+    ended.write_text(f'{holding} <{BL}endDate> "2025-08-01"{DATE} .\n', encoding="utf-8")
+    before = initialized.count()
+    with pytest.raises(ValidationFailed) as refused:
+        load_files(initialized, [ended])
+    assert "blsh:MeetingOutOfOfficeShape" in {r.shape for r in refused.value.report.violations}
+    assert initialized.count() == before
+    ended.write_text(f'{holding} <{BL}endDate> "2027-01-01"{DATE} .\n', encoding="utf-8")
+    assert load_files(initialized, [ended]).quads == 1
+
+
 def test_both_validators_agree_on_a_synthetic_graph(initialized: Store, tmp_path: Path) -> None:
     # Well-typed plants only: rdflib's SPARQL engine raises on the ill-typed date inside an aggregate.
     planted = {key: value for key, value in PLANTED.items() if key[0] == EVENT.format(4)}
