@@ -4,7 +4,9 @@ Staged data is validated where it was parsed, in its in-memory Oxigraph dataset:
 holds about the nodes it mentions and the ontology (for class hierarchies) are added there in two
 auxiliary graphs for the time of the check, and removed afterwards. Only the staged data's own subjects are
 judged: subjects of triples in a named graph other than those two (staging puts every triple in a named
-graph). A whole store is validated in place, on either engine, with every focus node judged.
+graph), and the store's meetings of holders whose stored office holdings the data adds to, staged in a
+third auxiliary graph (with their context) since a holding's dates decide whether its holder was in
+office at them. A whole store is validated in place, on either engine, with every focus node judged.
 """
 
 from __future__ import annotations
@@ -200,18 +202,20 @@ def _values(solutions: object) -> set[str]:
 
 def _stage_meetings_of(agents: list[str], dataset: ox.Store, store: Store, ignoring: tuple[str, ...]) -> None:
     """Stage the store's meetings of `agents`, to be judged with the staged data, and their context."""
-    values = " ".join(f"<{agent}>" for agent in agents)
     left_out = ", ".join(f"<{graph}>" for graph in ignoring) or "<urn:bilateral:validation:none>"
     kept = f"FILTER (?g1 NOT IN ({left_out}) && ?g2 NOT IN ({left_out}) && ?g3 NOT IN ({left_out}))"
-    meetings = store.serialize_bytes(
-        f"""CONSTRUCT {{ ?m ?p ?o }} WHERE {{ VALUES ?agent {{ {values} }}
-          GRAPH ?g1 {{ ?part <{BL.agent}> ?agent }} GRAPH ?g2 {{ ?m <{BL.hasParticipation}> ?part }}
-          GRAPH ?g3 {{ ?m ?p ?o }} {kept} }}""",
-        "nt",
-    )
-    if not meetings:
+    for start in range(0, len(agents), 400):
+        values = " ".join(f"<{agent}>" for agent in agents[start : start + 400])
+        meetings = store.serialize_bytes(
+            f"""CONSTRUCT {{ ?m ?p ?o }} WHERE {{ VALUES ?agent {{ {values} }}
+              GRAPH ?g1 {{ ?part <{BL.agent}> ?agent }} GRAPH ?g2 {{ ?m <{BL.hasParticipation}> ?part }}
+              GRAPH ?g3 {{ ?m ?p ?o }} {kept} }}""",
+            "nt",
+        )
+        if meetings:
+            dataset.load(meetings, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(AFFECTED_GRAPH))
+    if not dataset.contains_named_graph(ox.NamedNode(AFFECTED_GRAPH)):
         return
-    dataset.load(meetings, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(AFFECTED_GRAPH))
     dataset.update(_AFFECTED_RESTATED)
     mentioned = _values(dataset.query(f"SELECT DISTINCT ?n WHERE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?n ?p ?o }} }}"))
     mentioned |= _values(dataset.query(f"SELECT DISTINCT ?n WHERE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?n }} }}"))
