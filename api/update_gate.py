@@ -15,7 +15,10 @@ pointing at those, is validated without the deleted triples and the emptied grap
 leave a meeting with one participant, nor a drop leave participations acting for states no graph types.
 The cost follows the size of what is inserted and deleted: one parse or one CONSTRUCT per operation, a
 few queries per 400 touched nodes and one join over each emptied graph, then the usual context queries.
-Not previewed: operations that read what an earlier operation of the same request wrote.
+Each operation is previewed against the store as it is before the request: one that empties a graph an
+earlier operation wrote into (`MOVE <a> TO <b> ; DROP GRAPH <b>`) is refused, since what was written would
+be judged as staying; the emptying can come first. Not previewed: operations that read what an earlier
+operation of the same request wrote.
 
 An update that would write into the store's own default graph (triples of INSERT DATA or of an INSERT
 template outside any `GRAPH`, without `WITH`; `ADD`/`COPY`/`MOVE … TO DEFAULT`) is refused before any of
@@ -79,7 +82,14 @@ DEFAULT_GRAPH_WRITE = (
     "them in a named graph: INSERT DATA {{ GRAPH <https://w3id.org/bilateral/graph/…> {{ … }} }}, or begin "
     "the update with WITH <graph>. Found in: {operation}"
 )
-_GRAPH_OPEN = re.compile(r"graph\s+(?:[?$]\w+\s*)?\{")  # for `keywords`, on blanked text: IRIs are spaces
+WRITTEN_THEN_EMPTIED = (
+    "The update empties a graph that an earlier operation of the same request writes into; its operations are "
+    "judged against the store as it is before the request, so send the emptying first, or in a request of its "
+    "own. Found in: {operation}"
+)
+_GRAPH_OPEN = re.compile(  # for `keywords`, on blanked text: IRIs are spaces, prefixed names are not
+    r"graph\s+(?:[?$]\w+|[^\s{}]*:[^\s{}]*)?\s*\{"
+)
 
 
 def _at_graph_groups(text: str, blanked: str | None = None) -> list[tuple[str, str, str]]:
@@ -153,6 +163,9 @@ class Preview:
     emptied_graphs: list[str] = field(default_factory=list)
     """Graphs emptied whole (DROP and CLEAR GRAPH, the target of COPY and MOVE, the source of MOVE), as the
     update writes them (IRIs or prefixed names)."""
+    written_then_emptied: list[str] = field(default_factory=list)
+    """Operations that empty a graph an earlier operation of the request may have written into (named as
+    its target, in a GRAPH group or by WITH, or by a GRAPH ?variable)."""
 
 
 def _template(text: str, hidden: str, keyword: re.Match[str]) -> str:
@@ -164,69 +177,92 @@ def _preview(update: str, prologue: str, base_iri: str | None) -> Preview:
     blanked = blank_literals(update)
     preview = Preview()
     head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
+    inserting: list[str] = []  # the operations so far that insert
     for start, end in operation_spans(update):
         text, hidden = update[start:end], blanked[start:end]
-        if removal := _GRAPH_REMOVAL.match(text):
-            preview.emptied_graphs.append(removal.group(1))
-            continue
-        transfer = _GRAPH_TRANSFER.match(text)
-        if transfer:
-            operation, source, target = transfer.group(1).upper(), transfer.group(2), transfer.group(3)
-            if target.upper() == "DEFAULT":
-                preview.default_graph_writes.append(text)
-            if source.upper() == "DEFAULT":
-                raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=_quoted(text)))
-            if source != target:  # else the operation does nothing
-                preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
-                # COPY and MOVE empty their target first; MOVE empties its source after.
-                preview.emptied_graphs += {"ADD": [], "COPY": [target], "MOVE": [target, source]}[operation]
-            continue
-        clauses: dict[str, re.Match[str]] = {}
-        for start, end in _top_level(hidden):  # an operation's clauses; groups may hold megabytes of data
-            for match in _KEYWORD.finditer(hidden, start, end):  # the first of each keyword
-                clauses.setdefault(" ".join(match.group(1).upper().split()), match)
-        for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
-            if keyword in clauses:
-                opening = hidden.index("{", clauses[keyword].end() - 1)
-                end = group_end(hidden, opening) - 1
-                block, hidden_block = text[opening + 1 : end], hidden[opening + 1 : end]
-                if _outside_graphs(block, hidden_block):
-                    affected = (
-                        preview.default_graph_writes if keyword == "INSERT DATA" else preview.default_graph_deletes
-                    )
-                    affected.append(text)
-                blocks.append(_as_trig(block, hidden_block))
-        if "DELETE WHERE" in clauses:
-            pattern = _template(text, hidden, clauses["DELETE WHERE"])
-            opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)
-            where = text[opening : group_end(hidden, opening)]
-            if _outside_graphs(where[1:-1]):
-                preview.default_graph_deletes.append(text)
-            preview.deleted_queries.append(f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}")
-        elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
-            where_open = hidden.index("{", clauses["WHERE"].end())
-            where = text[where_open : group_end(hidden, where_open)]
-            graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
-            with_graph = _IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
-            named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
-            # USING and USING NAMED are the dataset of the WHERE, as FROM and FROM NAMED are a query's. WITH
-            # names only its default graph (the named graphs stay the store's): the WHERE runs inside GRAPH.
-            sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
-            if not graphs and not named and with_graph:
-                where = f"{{ GRAPH {with_graph.group(1)} {where} }}"
-            for keyword, affected in (
-                ("INSERT", preview.default_graph_writes),
-                ("DELETE", preview.default_graph_deletes),
-            ):
-                if keyword in clauses and not with_graph:
-                    opening = hidden.index("{", clauses[keyword].end() - 1)
-                    if _outside_graphs(text[opening + 1 : group_end(hidden, opening) - 1]):
-                        affected.append(text)
-            for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
-                if keyword in clauses:
-                    template = _template(text, hidden, clauses[keyword])
-                    queries.append(f"{head}CONSTRUCT {{ {template} }} {sources}WHERE {where}")
+        emptied_before = len(preview.emptied_graphs)
+        inserts_before = len(preview.inserted_blocks) + len(preview.inserted_queries)
+        _preview_operation(preview, text, hidden, head)
+        if inserting and (emptied := _graph_iris(preview.emptied_graphs[emptied_before:], head)):
+            written = _graph_iris(sorted({name for op in inserting for name in _written_graphs(op)}), head)
+            if any(_VARIABLE_GRAPH.search(op) for op in inserting) or set(emptied) & set(written):
+                preview.written_then_emptied.append(text)
+        if len(preview.inserted_blocks) + len(preview.inserted_queries) > inserts_before:
+            inserting.append(text)
     return preview
+
+
+_WRITTEN_GRAPH = re.compile(r"(?:GRAPH|TO|WITH)\s+(<[^>]*>|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE)
+_VARIABLE_GRAPH = re.compile(r"GRAPH\s+[?$]", re.IGNORECASE)
+
+
+def _written_graphs(operation: str) -> set[str]:
+    """The graph names an operation that inserts may write into, as written; the source of a transfer, the
+    graphs its WHERE reads and words in its literals are read too, which only makes this wider. Only asked
+    when a later operation of the request empties a graph."""
+    return set(_WRITTEN_GRAPH.findall(operation))
+
+
+def _preview_operation(preview: Preview, text: str, hidden: str, head: str) -> None:
+    """Add what one operation inserts, deletes and empties to the preview."""
+    if removal := _GRAPH_REMOVAL.match(text):
+        preview.emptied_graphs.append(removal.group(1))
+        return
+    transfer = _GRAPH_TRANSFER.match(text)
+    if transfer:
+        operation, source, target = transfer.group(1).upper(), transfer.group(2), transfer.group(3)
+        if target.upper() == "DEFAULT":
+            preview.default_graph_writes.append(text)
+        if source.upper() == "DEFAULT":
+            raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=_quoted(text)))
+        if source != target:  # else the operation does nothing
+            preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
+            # COPY and MOVE empty their target first; MOVE empties its source after.
+            preview.emptied_graphs += {"ADD": [], "COPY": [target], "MOVE": [target, source]}[operation]
+        return
+    clauses: dict[str, re.Match[str]] = {}
+    for start, end in _top_level(hidden):  # an operation's clauses; groups may hold megabytes of data
+        for match in _KEYWORD.finditer(hidden, start, end):  # the first of each keyword
+            clauses.setdefault(" ".join(match.group(1).upper().split()), match)
+    for keyword, blocks in (("INSERT DATA", preview.inserted_blocks), ("DELETE DATA", preview.deleted_blocks)):
+        if keyword in clauses:
+            opening = hidden.index("{", clauses[keyword].end() - 1)
+            end = group_end(hidden, opening) - 1
+            block, hidden_block = text[opening + 1 : end], hidden[opening + 1 : end]
+            if _outside_graphs(block, hidden_block):
+                affected = preview.default_graph_writes if keyword == "INSERT DATA" else preview.default_graph_deletes
+                affected.append(text)
+            blocks.append(_as_trig(block, hidden_block))
+    if "DELETE WHERE" in clauses:
+        pattern = _template(text, hidden, clauses["DELETE WHERE"])
+        opening = hidden.index("{", clauses["DELETE WHERE"].end() - 1)
+        where = text[opening : group_end(hidden, opening)]
+        if _outside_graphs(where[1:-1]):
+            preview.default_graph_deletes.append(text)
+        preview.deleted_queries.append(f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}")
+    elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
+        where_open = hidden.index("{", clauses["WHERE"].end())
+        where = text[where_open : group_end(hidden, where_open)]
+        graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
+        with_graph = _IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
+        named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
+        # USING and USING NAMED are the dataset of the WHERE, as FROM and FROM NAMED are a query's. WITH
+        # names only its default graph (the named graphs stay the store's): the WHERE runs inside GRAPH.
+        sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)
+        if not graphs and not named and with_graph:
+            where = f"{{ GRAPH {with_graph.group(1)} {where} }}"
+        for keyword, affected in (
+            ("INSERT", preview.default_graph_writes),
+            ("DELETE", preview.default_graph_deletes),
+        ):
+            if keyword in clauses and not with_graph:
+                opening = hidden.index("{", clauses[keyword].end() - 1)
+                if _outside_graphs(text[opening + 1 : group_end(hidden, opening) - 1]):
+                    affected.append(text)
+        for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
+            if keyword in clauses:
+                template = _template(text, hidden, clauses[keyword])
+                queries.append(f"{head}CONSTRUCT {{ {template} }} {sources}WHERE {where}")
 
 
 def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str, base_iri: str | None) -> Staged:
@@ -248,12 +284,11 @@ def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str,
     return staged
 
 
-def _graph_iris(names: list[str], prologue: str, base_iri: str | None) -> tuple[str, ...]:
-    """Graph names as an update writes them (IRIs, relative IRIs, prefixed names), resolved; none if they do
-    not parse, since the engine then refuses the update."""
+def _graph_iris(names: list[str], head: str) -> tuple[str, ...]:
+    """Graph names as an update writes them (IRIs, relative IRIs, prefixed names), resolved under `head`
+    (its BASE and PREFIXes); none if they do not parse, since the engine then refuses the update."""
     if not names:
         return ()
-    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
     try:
         solutions = ox.Store().query(f"{head}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(names)} }} }}")
     except SyntaxError:
@@ -277,7 +312,9 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
             raise RefusedInput(message.format(operation=_quoted(found[0])))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
-    emptied = _graph_iris(preview.emptied_graphs, prologue, base_iri)
+    if preview.written_then_emptied:
+        raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=_quoted(preview.written_then_emptied[0])))
+    emptied = _graph_iris(preview.emptied_graphs, (f"BASE <{base_iri}>\n" if base_iri else "") + prologue)
     stage_what_remains(store, deleted, emptied, into=inserted)
     if not len(inserted):
         return

@@ -126,3 +126,28 @@ def test_a_holding_changed_is_judged_at_the_meetings_of_its_holder(client: Flask
     submitted = client.post("/submissions", data=ended, headers=AS_WRITER, query_string=SOURCE)
     assert submitted.status_code == 422 and "blsh:MeetingOutOfOfficeShape" in shapes_of(submitted), submitted.data
     assert store.count() == before
+
+
+def test_emptying_a_graph_the_same_request_wrote_into_is_refused(client: FlaskClient, store: EmbeddedStore) -> None:
+    # Each operation is judged against the store before the request: a graph written and then emptied in
+    # one request would be judged as if what was written stayed.
+    fact = '<urn:x:s> <http://www.w3.org/2000/01/rdf-schema#label> "kept"'
+    before, graphs = store.count(), store.named_graphs()
+    for update in (
+        f"MOVE GRAPH <{COUNTRIES}> TO <urn:x:elsewhere> ; DROP GRAPH <urn:x:elsewhere>",
+        f"PREFIX x: <urn:x:> INSERT DATA {{ GRAPH x:a {{ {fact} }} }} ; CLEAR GRAPH <urn:x:a>",
+        f"INSERT {{ GRAPH ?g {{ {fact} }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ; DROP SILENT GRAPH <urn:x:b>",
+    ):
+        refused = sparql_update(client, update)
+        assert refused.status_code == 400, (update, refused.data)
+        assert "send the emptying first" in json.loads(refused.data)["detail"]
+    assert store.count() == before and store.named_graphs() == graphs
+    assert sparql_update(client, f"INSERT DATA {{ GRAPH <urn:x:b> {{ {fact} }} }}").status_code == 204
+    emptied_first = f"DROP GRAPH <urn:x:b> ; INSERT DATA {{ GRAPH <urn:x:b> {{ {fact} }} }}"
+    assert sparql_update(client, emptied_first).status_code == 204
+    elsewhere = f"INSERT DATA {{ GRAPH <urn:x:a> {{ {fact} }} }} ; DROP GRAPH <urn:x:b>"
+    assert sparql_update(client, elsewhere).status_code == 204
+    assert store.named_graphs() == sorted([*graphs, "urn:x:a"])
+    # A graph named by a prefixed name is a graph group, not the store's own default graph.
+    assert sparql_update(client, f"PREFIX x: <urn:x:> INSERT DATA {{ GRAPH x:c {{ {fact} }} }}").status_code == 204
+    assert store.count("urn:x:c") == 1
