@@ -64,7 +64,9 @@ _GRAPH_REMOVAL = re.compile(  # DROP/CLEAR of DEFAULT, NAMED or ALL leave nothin
     r"^(?:\s*(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*(?:DROP|CLEAR)\s+(?:SILENT\s+)?GRAPH\s+(\S+)\s*$",
     re.IGNORECASE,
 )
-_IRI_NEXT = re.compile(r"\s*(<[^>]*>)")
+_GRAPH_NAME = r"(<[^>]*>|[^\s{}<>]*:[^\s{}<>]*)"
+"""An IRI or a prefixed name, as a graph is named after WITH, USING or USING NAMED."""
+_IRI_NEXT = re.compile(r"\s*" + _GRAPH_NAME)
 DEFAULT_GRAPH_SOURCE = (
     "ADD, COPY and MOVE from DEFAULT would read the store's own default graph, which holds nothing here (every "
     "fact lives in a named graph; queries see their union), so COPY and MOVE would only empty the target. "
@@ -243,9 +245,9 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str) -> N
     elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
         where_open = hidden.index("{", clauses["WHERE"].end())
         where = text[where_open : group_end(hidden, where_open)]
-        graphs = re.findall(r"\bUSING\s+(<[^>]*>)", text, re.IGNORECASE)
+        graphs = re.findall(r"\bUSING\s+" + _GRAPH_NAME, text, re.IGNORECASE)
         with_graph = _IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
-        named = re.findall(r"\bUSING\s+NAMED\s+(<[^>]*>)", text, re.IGNORECASE)
+        named = re.findall(r"\bUSING\s+NAMED\s+" + _GRAPH_NAME, text, re.IGNORECASE)
         # USING and USING NAMED are the dataset of the WHERE, as FROM and FROM NAMED are a query's. WITH
         # names only its default graph (the named graphs stay the store's): the WHERE runs inside GRAPH.
         sources = "".join(f"FROM {g} " for g in graphs) + "".join(f"FROM NAMED {g} " for g in named)

@@ -276,10 +276,11 @@ def test_a_comment_beside_graph_groups_is_not_a_default_graph_triple(client: Fla
     assert store.count("urn:x:commented") == 1
 
 
-def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: EmbeddedStore) -> None:
+@pytest.mark.parametrize("name", ["<urn:x:with>", "x:with"])
+def test_with_names_the_graph_a_template_writes(client: FlaskClient, store: EmbeddedStore, name: str) -> None:
     before = store.count()
     update = (
-        "PREFIX x: <urn:x:>\nWITH <urn:x:with>\nINSERT { ?s x:tag 'summit' } "
+        f"PREFIX x: <urn:x:>\nWITH {name}\nINSERT {{ ?s x:tag 'summit' }} "
         "WHERE { GRAPH ?g { ?s a <https://w3id.org/bilateral/ontology#Summit> } }"
     )
     accepted = sparql_update(client, update)
