@@ -6,7 +6,7 @@ uses, with the request's time limit: the worker's embedded store, a remote `Stor
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask_cors import CORS
 
 from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
@@ -32,7 +32,15 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
         expose_headers=["Location", "X-Bilateral-Truncated"],
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
+    app.after_request(_no_type_without_content)
     # Chunked bodies (no Content-Length) are left to Flask by the fast path; read whole, or refused, first.
     app.wsgi_app = StreamedBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
+
+
+def _no_type_without_content(response: Response) -> Response:
+    """A 204 carries no content, so no Content-Type (Flask would call its nothing text/html)."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
