@@ -128,6 +128,9 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
             out = sys.stdout.buffer
             store.serialize(full, fmt or default, out)
             out.flush()
+        except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            return
         except QuerySyntaxError as error:
             if error.line is not None:
                 line = error.line - added_lines

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.bulk import undo_interrupted_loads
-from graph.errors import NotFound, StoreUnavailable
+from graph.errors import NotFound, StoreError, StoreUnavailable
 from graph.formats import rdf_format, results_format
 from graph.result_graph import ResultTriples
 from graph.sparql_text import has_where, query_dataset, syntax_error, with_dataset
@@ -87,6 +87,8 @@ class EmbeddedStore(Store):
             return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=union)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
+        except (OSError, RuntimeError) as error:
+            raise evaluation_error(error) from None
 
     def select(self, query: str) -> Solutions:
         result = self._run(query)
@@ -94,7 +96,10 @@ class EmbeddedStore(Store):
             raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
         names = [v.value for v in result.variables]
         convert = converter()
-        rows = [tuple([None if t is None else convert(t) for t in solution]) for solution in result]
+        try:
+            rows = [tuple([None if t is None else convert(t) for t in solution]) for solution in result]
+        except (OSError, RuntimeError) as error:
+            raise evaluation_error(error) from None
         return Solutions(names, rows)
 
     def ask(self, query: str) -> bool:
@@ -108,7 +113,11 @@ class EmbeddedStore(Store):
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("construct() takes a CONSTRUCT or DESCRIBE query.")
         convert = converter()
-        return Graph(store=ResultTriples((convert(t.subject), convert(t.predicate), convert(t.object)) for t in result))
+        try:  # the triples are evaluated as the table takes them
+            table = ResultTriples((convert(t.subject), convert(t.predicate), convert(t.object)) for t in result)
+        except (OSError, RuntimeError) as error:
+            raise evaluation_error(error) from None
+        return Graph(store=table)
 
     def _serialize(
         self,
@@ -124,10 +133,15 @@ class EmbeddedStore(Store):
         # behind every other busy thread of a server; into memory it takes the GIL once. A file or a pipe
         # is written to, however large the results.
         into = None if isinstance(output, io.BytesIO) else output
-        if isinstance(result, ox.QueryTriples):
-            written = result.serialize(into, rdf_format(media_type))
-        else:
-            written = result.serialize(into, results_format(media_type))
+        try:
+            if isinstance(result, ox.QueryTriples):
+                written = result.serialize(into, rdf_format(media_type))
+            else:
+                written = result.serialize(into, results_format(media_type))
+        except BrokenPipeError:
+            raise  # the reader has gone (`bilateral query … | head`): the command line ends quietly
+        except (OSError, RuntimeError) as error:
+            raise evaluation_error(error) from None
         if written is not None:
             output.write(written)
 
@@ -180,3 +194,9 @@ class EmbeddedStore(Store):
         if self.path is not None:
             self._store.flush()
         del self._store
+
+
+def evaluation_error(error: Exception) -> StoreError:
+    """What Oxigraph raises while it evaluates a query or writes its results (a SERVICE that cannot be
+    reached, a failed read, an output that cannot be written), as a StoreError that says so."""
+    return StoreError(f"The query failed while it ran or while its results were written: {error}")

@@ -180,3 +180,27 @@ def test_remote_urls_without_a_remote_store_or_not_http_are_refused(tmp_path: Pa
         )
         assert not_http.returncode == 2, not_http.stderr
         assert "'ftp://h/store' is not an http(s) URL; give the Graph Store endpoint as" in not_http.stderr
+
+
+def test_query_results_that_cannot_be_written_or_evaluated_end_cleanly(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    script = Path(sys.executable).parent / "bilateral"
+    everything = [str(script), "query", "--store", store, "--format", "ntriples", "CONSTRUCT WHERE { ?s ?p ?o }"]
+    # A reader that stops early (`| head -1`) is not an error; the store holds far more than a pipe buffers.
+    reader = subprocess.Popen(everything, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().endswith(b" .\n")
+    reader.stdout.close()
+    with reader.stderr:
+        assert reader.wait(timeout=60) == 0 and reader.stderr.read() == b""
+    with open("/dev/full", "wb") as full:  # a disk that is full
+        unwritten = subprocess.run(everything, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert unwritten.returncode == 2 and "No space left on device" in unwritten.stderr
+    assert "Traceback" not in unwritten.stderr
+    unreachable = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{free_port()}/sparql> {{ ?s ?p ?o }} }}"
+    for fmt in ("json", "table"):
+        failed = bilateral("query", "--store", store, "--format", fmt, unreachable)
+        assert failed.returncode == 2 and "error: The query failed while it ran" in failed.stderr, failed.stderr

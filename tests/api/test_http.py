@@ -144,6 +144,15 @@ def test_service_is_refused(client: FlaskClient, query: str) -> None:
     assert body["status"] == 400 and "SERVICE" in body["detail"]
 
 
+def test_an_allow_listed_service_that_fails_is_a_bad_gateway(store: EmbeddedStore) -> None:
+    from tests.conftest import free_port
+
+    elsewhere = f"http://127.0.0.1:{free_port()}/"
+    allowed = app_for(store, allow_datasets=(elsewhere,)).test_client()
+    query = f"SELECT * WHERE {{ SERVICE <{elsewhere}sparql> {{ ?s ?p ?o }} }}"
+    assert problem(allowed.get("/sparql", query_string={"query": query}))["status"] == 502
+
+
 def test_load_is_refused_even_with_a_token(client: FlaskClient) -> None:
     response = client.post("/sparql", data={"update": "LOAD <http://example.org/x.ttl>"}, headers=WRITE)
     assert problem(response)["status"] == 400
