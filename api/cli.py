@@ -52,7 +52,7 @@ def init(store_dir: Path, endpoint: str | None) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--graph", metavar="IRI", help="Named graph for triples (default: graph/source/{file name}).")
 @click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation: only for trusted bulk data.")
@@ -83,7 +83,7 @@ def load(
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
 @store_options
 @reported
@@ -178,7 +178,7 @@ def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: 
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", "source_iri", metavar="IRI", help="The source the facts come from.")
 @click.option("--source-title", help="The source's title, with --source-url, when it has no IRI yet.")
 @click.option("--source-url", help="The source's URL, with --source-title.")

@@ -52,6 +52,8 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     refused = bilateral("load", "--store", store, str(nameless))
     assert refused.returncode == 1 and "blsh:PersonLabelShape" in refused.stderr
     assert bilateral("validate", "--store", store, str(nameless)).returncode == 1
+    folder = bilateral("load", "--store", store, str(tmp_path))
+    assert folder.returncode == 2 and "is a directory" in folder.stderr
 
 
 def test_a_folder_without_a_store_is_refused_but_by_init(tmp_path: Path) -> None:
