@@ -17,16 +17,16 @@ own in the staged data; validation then reads the store's context without the em
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 
 import pyoxigraph as ox
 
+from graph.context import kept, meetings_of_agent, value_batches
 from graph.namespaces import BL
 from graph.parsing import Staged, stage
 from graph.store import Store
 
 REMAINING_GRAPH = "urn:bilateral:update:remaining"
-_BATCH = 400
 _SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
 
 
@@ -40,9 +40,9 @@ def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str,
     touched |= _meetings_of_holders_of(store, sorted(touched), emptied)
     for graph in emptied:
         touched |= _remaining_around(store, graph, emptied)
-    for batch in _batches(sorted(touched)):
+    for batch in value_batches(sorted(touched)):
         triples = store.serialize_bytes(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} {_in_other_graphs('?s ?p ?o', emptied)} }}",
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} {kept('?s ?p ?o', emptied)} }}",
             "nt",
         )
         if triples:
@@ -59,54 +59,42 @@ def _subjects(staged: Staged) -> set[str]:
     return {row[0].value for row in solutions}
 
 
-def _in_other_graphs(pattern: str, emptied: tuple[str, ...], graph: str = "?kept") -> str:
-    """A triple pattern matched in every named graph but the emptied ones (`graph` names the variable)."""
-    if not emptied:
-        return f"{pattern} ."
-    left_out = ", ".join(f"<{name}>" for name in emptied)
-    return f"GRAPH {graph} {{ {pattern} }} FILTER ({graph} NOT IN ({left_out}))"
-
-
 def _meetings_of_holders(holdings: str, emptied: tuple[str, ...]) -> str:
-    """The pattern binding ?n to the meetings of the holders of `holdings` (a pattern binding ?h): the nodes
+    """The pattern binding ?m to the meetings of the holders of `holdings` (a pattern binding ?h): the nodes
     `MeetingOutOfOfficeShape` judges by those holdings' dates, three hops from them."""
-    return (
-        f"{holdings} {_in_other_graphs(f'?h <{BL.holder}> ?agent', emptied, '?g1')} "
-        f"{_in_other_graphs(f'?part <{BL.agent}> ?agent', emptied, '?g2')} "
-        f"{_in_other_graphs(f'?n <{BL.hasParticipation}> ?part', emptied, '?g3')}"
-    )
+    return f"{holdings} {kept(f'?h <{BL.holder}> ?agent', emptied, '?gh')} {meetings_of_agent(emptied)}"
 
 
 def _remaining_around(store: Store, graph: str, emptied: tuple[str, ...]) -> set[str]:
     """The subjects of `graph` that a graph kept describes as well (the only ones of it that remain), and
     the nodes of the graphs kept that point at any subject of it; each found by one join over the graph."""
     described = f"""SELECT DISTINCT ?n WHERE {{
-      GRAPH <{graph}> {{ ?n ?p ?o }} FILTER isIRI(?n) {_in_other_graphs("?n ?q ?x", emptied)} }}"""
+      GRAPH <{graph}> {{ ?n ?p ?o }} FILTER isIRI(?n) {kept("?n ?q ?x", emptied)} }}"""
     pointing = f"""SELECT DISTINCT ?n WHERE {{
-      GRAPH <{graph}> {{ ?s ?p ?o }} {_in_other_graphs("?n ?q ?s", emptied)} FILTER isIRI(?n) }}"""
-    meetings = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'GRAPH <{graph}> {{ ?h ?p ?o }}', emptied)} }}"
+      GRAPH <{graph}> {{ ?s ?p ?o }} {kept("?n ?q ?s", emptied)} FILTER isIRI(?n) }}"""
+    meetings = f"SELECT DISTINCT ?m WHERE {{ {_meetings_of_holders(f'GRAPH <{graph}> {{ ?h ?p ?o }}', emptied)} }}"
     return {str(row[0]) for query in (described, pointing, meetings) for row in store.select(query)}
 
 
 def _pointing_at(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
     """The IRIs that, in a graph kept, have one of `nodes` as a value."""
-    found: set[str] = set()
-    for batch in _batches(nodes):
-        query = f"""SELECT DISTINCT ?x WHERE {{
-          VALUES ?n {{ {batch} }} {_in_other_graphs("?x ?p ?n", emptied)} FILTER isIRI(?x) }}"""
-        found.update(str(row[0]) for row in store.select(query))
-    return found
+
+    def query(batch: str) -> str:
+        return f"SELECT DISTINCT ?x WHERE {{ VALUES ?n {{ {batch} }} {kept('?x ?p ?n', emptied)} FILTER isIRI(?x) }}"
+
+    return _found(store, nodes, query)
 
 
 def _meetings_of_holders_of(store: Store, nodes: list[str], emptied: tuple[str, ...]) -> set[str]:
     """The meetings of the holders of those of `nodes` that are office holdings in a graph kept."""
-    found: set[str] = set()
-    for batch in _batches(nodes):
-        query = f"SELECT DISTINCT ?n WHERE {{ {_meetings_of_holders(f'VALUES ?h {{ {batch} }}', emptied)} }}"
-        found.update(str(row[0]) for row in store.select(query))
-    return found
+
+    def query(batch: str) -> str:
+        return f"SELECT DISTINCT ?m WHERE {{ {_meetings_of_holders(f'VALUES ?h {{ {batch} }}', emptied)} }}"
+
+    return _found(store, nodes, query)
 
 
-def _batches(iris: list[str]) -> Iterable[str]:
-    for start in range(0, len(iris), _BATCH):
-        yield " ".join(f"<{iri}>" for iri in iris[start : start + _BATCH])
+def _found(store: Store, nodes: list[str], query: Callable[[str], str]) -> set[str]:
+    """The IRIs a SELECT of one variable finds, run for each batch of `nodes` (`query` writes it from the
+    batch's VALUES)."""
+    return {str(row[0]) for batch in value_batches(nodes) for row in store.select(query(batch))}

@@ -57,13 +57,9 @@ def context_query(iris: Sequence[str], ignoring: tuple[str, ...] = ()) -> str:
     which costs the same)."""
     values = " ".join(f"<{iri}>" for iri in iris)
     count = iter(range(1, 9))
-    left_out = ", ".join(f"<{graph}>" for graph in ignoring)
 
     def known(pattern: str) -> str:
-        if not ignoring:
-            return f"{pattern} ."
-        name = f"?g{next(count)}"
-        return f"GRAPH {name} {{ {pattern} }} FILTER ({name} NOT IN ({left_out}))"
+        return kept(pattern, ignoring, f"?g{next(count)}")
 
     return f"""
         CONSTRUCT {{ ?n ?p ?o . ?o a ?type . ?h ?hp ?ho . ?office ?op ?oo . ?oo a ?otype }}
@@ -74,6 +70,28 @@ def context_query(iris: Sequence[str], ignoring: tuple[str, ...] = ()) -> str:
           UNION {{ {known(f"?h <{BL.holder}> ?n")} {known(f"?h <{BL.office}> ?office")} {known("?office ?op ?oo")}
                    OPTIONAL {{ {known("?oo a ?otype")} }} }}
         }}"""
+
+
+def kept(pattern: str, ignoring: tuple[str, ...], graph: str = "?kept") -> str:
+    """A triple pattern matched in the union of the named graphs, or, when `ignoring` names some, in every
+    named graph but those (`graph` names the variable that ranges over them)."""
+    if not ignoring:
+        return f"{pattern} ."
+    left_out = ", ".join(f"<{name}>" for name in ignoring)
+    return f"GRAPH {graph} {{ {pattern} }} FILTER ({graph} NOT IN ({left_out}))"
+
+
+def meetings_of_agent(ignoring: tuple[str, ...] = ()) -> str:
+    """The pattern binding ?m to the meetings ?agent takes part in (through a participation), in every named
+    graph but those `ignoring` names."""
+    takes_part = kept(f"?part <{BL.agent}> ?agent", ignoring, "?ga")
+    return f"{takes_part} {kept(f'?m <{BL.hasParticipation}> ?part', ignoring, '?gm')}"
+
+
+def value_batches(iris: Sequence[str]) -> Iterator[str]:
+    """IRIs written for a VALUES block, _BATCH of them at a time."""
+    for start in range(0, len(iris), _BATCH):
+        yield " ".join(f"<{iri}>" for iri in iris[start : start + _BATCH])
 
 
 def context_queries(iris: Sequence[str], ignoring: tuple[str, ...] = ()) -> Iterator[str]:

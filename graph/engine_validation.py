@@ -25,8 +25,11 @@ from graph.context import (
     KNOWN_LIMIT,
     MENTIONED_IRIS_QUERIES,
     context_queries,
+    kept,
     known_iris_query,
+    meetings_of_agent,
     mentioned_among_queries,
+    value_batches,
 )
 from graph.embedded import EmbeddedStore
 from graph.errors import RefusedInput
@@ -49,14 +52,22 @@ _CHANGED_HOLDERS = f"""SELECT DISTINCT ?agent WHERE {{
   FILTER NOT EXISTS {{ GRAPH <{CONTEXT_GRAPH}> {{ ?h ?p ?o }} }} }}"""
 """The holders of office holdings the store holds to which the staged data adds a fact (an end date): their
 meetings are judged again, since `MeetingOutOfOfficeShape` reads the holdings' dates three hops away."""
-_AFFECTED_RESTATED = f"""DELETE {{ GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{
-  GRAPH <{AFFECTED_GRAPH}> {{ ?s ?p ?o }} GRAPH ?staged {{ ?s ?p ?o }}
-  FILTER (?staged NOT IN (<{AFFECTED_GRAPH}>, <{CONTEXT_GRAPH}>, <{ONTOLOGY_AUX_GRAPH}>)) }}"""
-_CONTEXT_RESTATED = f"""DELETE {{ GRAPH <{CONTEXT_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{
-  GRAPH <{CONTEXT_GRAPH}> {{ ?s ?p ?o }} GRAPH ?staged {{ ?s ?p ?o }} FILTER (?staged != <{CONTEXT_GRAPH}>) }}"""
-"""Context the staged data states again. Oxigraph 0.5 matches a triple once per graph that holds it through
-the union default graph (oxigraph/oxigraph#1919): kept twice, every join over it would double, and the
-checks of 100,000 triples that restate what the store holds took 94 s instead of 2."""
+
+
+def _restated(graph: str, *besides: str) -> str:
+    """The update that deletes from an auxiliary `graph` what another staged graph (but `besides`) states.
+    Oxigraph 0.5 matches a triple once per graph that holds it through the union default graph
+    (oxigraph/oxigraph#1919): kept twice, every join over it would double, and the checks of 100,000
+    triples that restate what the store holds took 94 s instead of 2."""
+    left_out = ", ".join(f"<{name}>" for name in (graph, *besides))
+    return f"""DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{
+  GRAPH <{graph}> {{ ?s ?p ?o }} GRAPH ?staged {{ ?s ?p ?o }} FILTER (?staged NOT IN ({left_out})) }}"""
+
+
+_CONTEXT_RESTATED = _restated(CONTEXT_GRAPH)
+"""Context the staged data states again."""
+_AFFECTED_RESTATED = _restated(AFFECTED_GRAPH, CONTEXT_GRAPH, ONTOLOGY_AUX_GRAPH)
+"""Meetings staged again that the staged data itself holds."""
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 WORKERS = min(4, os.cpu_count() or 1)
 _POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="validation")
@@ -202,14 +213,10 @@ def _values(solutions: object) -> set[str]:
 
 def _stage_meetings_of(agents: list[str], dataset: ox.Store, store: Store, ignoring: tuple[str, ...]) -> None:
     """Stage the store's meetings of `agents`, to be judged with the staged data, and their context."""
-    left_out = ", ".join(f"<{graph}>" for graph in ignoring) or "<urn:bilateral:validation:none>"
-    kept = f"FILTER (?g1 NOT IN ({left_out}) && ?g2 NOT IN ({left_out}) && ?g3 NOT IN ({left_out}))"
-    for start in range(0, len(agents), 400):
-        values = " ".join(f"<{agent}>" for agent in agents[start : start + 400])
+    for batch in value_batches(agents):
         meetings = store.serialize_bytes(
-            f"""CONSTRUCT {{ ?m ?p ?o }} WHERE {{ VALUES ?agent {{ {values} }}
-              GRAPH ?g1 {{ ?part <{BL.agent}> ?agent }} GRAPH ?g2 {{ ?m <{BL.hasParticipation}> ?part }}
-              GRAPH ?g3 {{ ?m ?p ?o }} {kept} }}""",
+            f"""CONSTRUCT {{ ?m ?p ?o }} WHERE {{ VALUES ?agent {{ {batch} }}
+              {meetings_of_agent(ignoring)} {kept("?m ?p ?o", ignoring)} }}""",
             "nt",
         )
         if meetings:

@@ -109,8 +109,9 @@ class Validator:
         self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: tuple[str, ...] = ()
     ) -> ValidationReport:
         """Validate staged data together with what `store` already knows about the nodes it mentions, less
-        the `removed` triples (what an update would delete), read from every named graph but `ignoring`
-        (one being written meanwhile, which cannot change the verdict)."""
+        the `removed` triples (what an update would delete), read from every named graph but those
+        `ignoring` names (one being written meanwhile, which cannot change the verdict, or one a write
+        empties)."""
         if self.engine is not None:
             return self.engine.validate_staged(staged, store, removed, ignoring=ignoring)
         data = staged.to_rdflib()
