@@ -66,7 +66,8 @@ def load(
     store_dir: Path,
     endpoint: str | None,
 ) -> None:
-    """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), validated, all or nothing."""
+    """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML; gzipped as .nt.gz, …), validated,
+    all or nothing."""
     total = sum(p.stat().st_size for p in files if p.is_file())
     with open_from(store_dir, endpoint) as store:
         if sys.stderr.isatty():

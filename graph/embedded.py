@@ -16,6 +16,7 @@ from rdflib import Graph
 from graph.bulk import undo_interrupted_loads
 from graph.errors import NotFound, StoreError, StoreUnavailable
 from graph.formats import rdf_format, results_format
+from graph.parsing import load_file
 from graph.result_graph import ResultTriples
 from graph.sparql_text import has_where, query_dataset, syntax_error, with_dataset
 from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update
@@ -161,7 +162,7 @@ class EmbeddedStore(Store):
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
         target = graph_node(graph) if graph else None
         if isinstance(data, Path):
-            self._store.bulk_load(path=str(data), format=format, to_graph=target)
+            load_file(self._store.bulk_load, data, format=format, to_graph=target)
         else:
             self._store.bulk_load(input=data, format=format, to_graph=target)
 

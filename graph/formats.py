@@ -56,21 +56,22 @@ def results_format(name: str) -> QueryResultsFormat:
 
 
 def rdf_format_for_path(path: Path, given: str | None = None) -> RdfFormat:
-    """The format of a file: the one given, else the one its extension names."""
+    """The format of a file: the one given, else the one its extension names (before a `.gz`)."""
     if given:
         return rdf_format(given)
-    suffix = "".join(path.suffixes[-1:]).lstrip(".")
+    name = path.stem if path.suffix.lower() == ".gz" else path.name  # data.nt.gz: .nt
+    suffix = Path(name).suffix.lstrip(".")
     if not suffix:
         raise UnsupportedFormat(
             f"{path} has no file extension to tell its format from; rename it (.ttl, .nt, .nq, .trig, "
-            ".jsonld, .rdf) or pass --format."
+            ".jsonld, .rdf, each optionally followed by .gz) or pass --format."
         )
     try:
         return rdf_format(suffix)
     except UnsupportedFormat:
         raise UnsupportedFormat(
             f"{path}: the extension .{suffix} names no RDF format read here; use .ttl, .nt, .nq, .trig, "
-            ".jsonld or .rdf, or pass --format."
+            ".jsonld or .rdf (gzipped: .nt.gz and so on), or pass --format."
         ) from None
 
 

@@ -25,7 +25,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, slug
-from graph.parsing import Progress, Staged, read_into, refuse_url, sliceable, stage, starts_with_bom
+from graph.parsing import Progress, Staged, is_gzipped, read_into, refuse_url, sliceable, stage, starts_with_bom
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 from graph.validation import ValidationReport, Validator
@@ -115,11 +115,17 @@ def load_files(
     return LoadSummary(len(staged), staged.graph_names(), validate, report)
 
 
+def _loaded_whole(path: Path) -> bool:
+    """Whether a file of triples written while its checks run is bulk-loaded whole by Oxigraph, which reads
+    the path itself: up to WHOLE_BYTES, and not gzipped (whose size on disk says little of its content's)."""
+    return not is_gzipped(path) and path.stat().st_size <= WHOLE_BYTES
+
+
 def _writable_while_validating(path: Path, format: ox.RdfFormat) -> bool:
-    """Whether a file of triples can be bulk-loaded beside its staged copy: whole (Oxigraph reads the path,
-    so no byte order mark) up to WHOLE_BYTES, else in slices, which only a plain N-Triples file allows.
-    Any other file is validated before it is written."""
-    if path.stat().st_size <= WHOLE_BYTES:
+    """Whether a file of triples can be bulk-loaded beside its staged copy: whole (`_loaded_whole`; Oxigraph
+    reads the path, so no byte order mark), else in slices, which only a plain N-Triples file allows. Any
+    other file is validated before it is written."""
+    if _loaded_whole(path):
         return not starts_with_bom(path)
     return sliceable(path, format)
 
@@ -154,7 +160,7 @@ def _load_while_validating(
             quads, report = _staged_and_checked(path, target, store, validator, format=format, progress=progress)
         except BaseException:
             refused.set()
-            if path.stat().st_size > WHOLE_BYTES:
+            if not _loaded_whole(path) and path.stat().st_size > WHOLE_BYTES // 16:  # gzip: some 10-20x as large
                 log.warning("%s is not loaded; dropping what was written of it (some 45 s a million triples).", path)
             raise
         loading.result()
@@ -172,14 +178,14 @@ def _staged_and_checked(
     progress: Progress | None,
 ) -> tuple[int, ValidationReport]:
     """Stage a file into `target` and check it against what the store knows but `target`: the number of
-    quads and the report, or ValidationFailed. The staged copy of a file past WHOLE_BYTES is freed before
+    quads and the report, or ValidationFailed. The staged copy of a file not `_loaded_whole` is freed before
     this returns or raises, for the rest of the load or the dropping of a refused file's graph (a traceback
     would keep it alive)."""
     staged = stage_files([path], graph=target, format=format, progress=progress)
     report = (validator or Validator()).validate_staged(staged, store, ignoring=(target,))
     quads, source = len(staged), ", ".join(staged.sources)
     del staged
-    if path.stat().st_size > WHOLE_BYTES:
+    if not _loaded_whole(path):
         release_memory()
     if not report.conforms:
         raise ValidationFailed(report, source=source)
@@ -195,7 +201,7 @@ def _bulk_load_unless(
 ) -> None:
     """Bulk-load a file of triples into `target`, whole or slice by slice until `refused` is set. Lenient:
     the staging beside it is the strict parse, and refuses the file."""
-    if path.stat().st_size <= WHOLE_BYTES:
+    if _loaded_whole(path):
         store.bulk_load(path=str(path), format=format, to_graph=target, lenient=True)
         return
 

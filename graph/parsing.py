@@ -2,12 +2,17 @@
 
 Parsing is Oxigraph's: it never fetches a remote JSON-LD `@context` or an external entity. A staged
 dataset is an in-memory pyoxigraph store, so nothing reaches the real store before it has been checked.
+A file whose name ends in `.gz` is read through gzip, as `oxigraph load` does (`data.nt.gz`).
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,6 +128,43 @@ def parse_error(error: SyntaxError, source: str, first_line: int = 1) -> ParseEr
     return ParseError(message, source=source, line=line, column=error.offset)
 
 
+def is_gzipped(path: Path) -> bool:
+    """Whether a file is read through gzip: its name ends in `.gz`."""
+    return path.suffix.lower() == ".gz"
+
+
+def decompressed(path: Path) -> io.BufferedIOBase:
+    """A file opened for reading its content: through gzip when `is_gzipped`."""
+    return gzip.open(path, "rb") if is_gzipped(path) else path.open("rb")
+
+
+def load_file(load: Callable[..., None], path: Path, **options: object) -> None:
+    """Call an Oxigraph loader (`Store.load`, `Store.bulk_load`) on a file: on its path, which Oxigraph
+    reads itself, or on its decompressed content when it `is_gzipped`."""
+    if not is_gzipped(path):
+        load(path=str(path), **options)
+        return
+    with gzip_errors_named(str(path)), decompressed(path) as stream:
+        load(input=stream, **options)
+
+
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+@contextmanager
+def gzip_errors_named(source: str) -> Iterator[None]:
+    """Turn a failure to decompress a gzipped file into a ParseError naming it."""
+    try:
+        yield
+    except _GZIP_ERRORS as error:
+        reason = "it ends before its compressed data does" if isinstance(error, EOFError) else str(error)
+        raise ParseError(
+            f"the file is named .gz but cannot be read as gzip ({reason}); check the file, or rename it if "
+            "it is not compressed.",
+            source=source,
+        ) from None
+
+
 def sliceable(path: Path, format: ox.RdfFormat) -> bool:
     """Whether a file can be parsed in slices of lines: N-Triples (one statement per line) without blank
     nodes, whose labels are scoped to one parse (`_:` anywhere, literals included, counts, to be safe)."""
@@ -137,7 +179,7 @@ def _without_blank_node_labels(path: Path, _size: int, _mtime_ns: int) -> bool:
     """Whether a file never contains `_:`: read once per size and modification time (staging and the bulk
     load after it both ask, and a million triples take a third of a second to scan)."""
     after_underscore = False
-    with path.open("rb") as raw:
+    with gzip_errors_named(str(path)), decompressed(path) as raw:
         while block := raw.read(_SCAN_BYTES):
             if b"_:" in block or (after_underscore and block.startswith(b":")):
                 return False
@@ -151,13 +193,22 @@ reads it as content: "The subject of a triple must be an IRI" at line 1, column 
 
 
 def starts_with_bom(path: Path) -> bool:
-    with path.open("rb") as raw:
+    with gzip_errors_named(str(path)), decompressed(path) as raw:
         return raw.read(len(BOM)) == BOM
 
 
-def _skip_bom(raw: IO[bytes]) -> None:
-    if raw.read(len(BOM)) != BOM:
-        raw.seek(0)
+@contextmanager
+def content(path: Path, progress: Progress | None = None) -> Iterator[IO[bytes]]:
+    """A file's content: decompressed when `is_gzipped`, past a byte order mark at its start; `progress`
+    is told the bytes read from the disk (of the file as it is stored, compressed or not)."""
+    skip = starts_with_bom(path)
+    with path.open("rb") as raw:
+        stream: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
+        if is_gzipped(path):
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        if skip:
+            stream.read(len(BOM))
+        yield stream
 
 
 def line_slices(raw: IO[bytes], size: int | None = None) -> Iterator[tuple[int, bytes]]:
@@ -186,24 +237,20 @@ def read_into(
     progress: Progress | None,
     slice_bytes: int | None = None,
 ) -> None:
-    """Feed a file to `load` (a parser), whole or in slices of lines (of `line_slices`), turning a parse
-    failure into an error that names the line in the file. A byte order mark at the start is skipped."""
-    with path.open("rb") as raw:
-        _skip_bom(raw)
+    """Feed a file's `content` to `load` (a parser), whole or in slices of lines (of `line_slices`), turning a
+    parse failure into an error that names the line in the file."""
+    with gzip_errors_named(source), content(path, progress) as stream:
         if not sliced:
-            reader: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
             try:
-                load(reader)
+                load(stream)
             except SyntaxError as error:
                 raise parse_error(error, source) from None
             return
-        for first_line, chunk in line_slices(raw, slice_bytes):
+        for first_line, chunk in line_slices(stream, slice_bytes):
             try:
                 load(chunk)
             except SyntaxError as error:
                 raise parse_error(error, source, first_line) from None
-            if progress:
-                progress(len(chunk))
 
 
 def stage(

@@ -26,6 +26,7 @@ from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
+from graph.parsing import load_file
 from graph.sparql_text import query_form, syntax_error
 from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update, own_dataset
 from graph.terms import graph_node, to_rdflib
@@ -283,7 +284,7 @@ class RemoteStore(Store):
         staging = ox.Store()
         target = graph_node(graph) if graph else None
         if isinstance(data, Path):
-            staging.load(path=str(data), format=format, to_graph=target)
+            load_file(staging.load, data, format=format, to_graph=target)
         else:
             staging.load(input=data, format=format, to_graph=target)
         self._insert_dataset(staging)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import subprocess
 import sys
@@ -44,6 +45,24 @@ def test_a_file_loaded_in_slices_is_all_there(tmp_path: Path, small_slices: None
     assert store.count(GRAPH) == LINES
     assert len(reported) > 10 and sum(reported) == path.stat().st_size
     assert store.named_graphs() == [GRAPH]  # the journal marker is gone
+
+
+def test_a_gzipped_file_is_loaded_in_slices_and_its_progress_counted_on_disk(
+    tmp_path: Path, small_slices: None
+) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    reported: list[int] = []
+    path = tmp_path / "big.nt.gz"
+    path.write_bytes(gzip.compress(write_triples(tmp_path / "big.nt").read_bytes()))
+    assert sliceable(path, ox.RdfFormat.N_TRIPLES)
+    bulk_load_file(store.oxigraph, path, ox.RdfFormat.N_TRIPLES, GRAPH, progress=reported.append)
+    assert store.count(GRAPH) == LINES
+    assert sum(reported) == path.stat().st_size  # what the bar's length is: the file's size on disk
+    broken = tmp_path / "broken.nt.gz"
+    broken.write_bytes(gzip.compress(write_triples(tmp_path / "broken.nt", broken_at=2500).read_bytes()))
+    with pytest.raises(ParseError, match=r"broken\.nt\.gz, line 2500"):
+        bulk_load_file(store.oxigraph, broken, ox.RdfFormat.N_TRIPLES, "http://example.org/graph/broken")
+    assert store.named_graphs() == [GRAPH]
 
 
 def test_a_syntax_error_in_a_late_slice_names_its_line_and_leaves_nothing(tmp_path: Path, small_slices: None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -43,15 +44,17 @@ FORMATS = {
 
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+CAROL = "https://w3id.org/bilateral/id/person/carol"
 
 
 def snapshot(store: Store) -> bytes:
     return store.serialize_bytes("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", "ntriples")
 
 
-def write(tmp_path: Path, name: str, text: str) -> Path:
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     return path
 
 
@@ -70,6 +73,27 @@ def test_every_format_loads(store: Store, tmp_path: Path, extension: str) -> Non
     assert store.ask('ASK { <https://w3id.org/bilateral/id/person/ada> ?p "Ada"@en }') or store.ask(
         'ASK { <https://w3id.org/bilateral/id/person/ada> ?p "Ada" }'
     )
+
+
+@pytest.mark.parametrize("extension", ["ttl", "nt", "nq"])
+def test_a_gzipped_file_loads_as_its_content_does(store: Store, tmp_path: Path, extension: str) -> None:
+    path = write(tmp_path, f"ada.{extension}.gz", gzip.compress(FORMATS[extension].encode("utf-8")))
+    summary = load_files(store, [path])
+    graph = "http://example.org/g" if extension == "nq" else "https://w3id.org/bilateral/graph/source/ada"
+    assert summary.validated and summary.graphs == [graph]
+    assert store.ask(f'ASK {{ GRAPH <{graph}> {{ <https://w3id.org/bilateral/id/person/ada> ?p "Ada"@en }} }}')
+    if extension != "nq":  # the Store's own bulk load of a gzipped file (quads keep their graphs)
+        store.load(path, ox.RdfFormat.from_extension(extension) or ox.RdfFormat.TURTLE, "http://example.org/again")
+        assert store.count("http://example.org/again") >= 1
+
+
+def test_a_gzipped_file_on_disk_is_loaded_while_validated(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    lines = [f'<https://w3id.org/bilateral/id/person/p{n}> <{RDFS_LABEL}> "P {n}"@en .' for n in range(500)]
+    path = write(tmp_path, "people.nt.gz", gzip.compress(("\n".join(lines) + "\n").encode()))
+    summary = load_files(store, [path])
+    assert summary.quads == store.count("https://w3id.org/bilateral/graph/source/people") == 500
+    assert load_files(store, [path], graph="http://example.org/g", validate=False).quads == 500
 
 
 def test_triples_go_to_the_named_graph_given_or_derived(store: Store, tmp_path: Path) -> None:
@@ -92,6 +116,13 @@ BAD_INPUTS = {
         ValidationFailed,
         "does not conform",
     ),
+    "violating.nt.gz": (
+        gzip.compress(f"<{CAROL}> <{RDF_TYPE}> <https://w3id.org/bilateral/ontology#Person> .\n".encode()),
+        ValidationFailed,
+        "does not conform",
+    ),
+    "truncated.nt.gz": (gzip.compress(FORMATS["nt"].encode() * 50)[:-12], ParseError, "ends before its compressed"),
+    "not-compressed.ttl.gz": (PERSON, ParseError, r"not-compressed\.ttl\.gz: the file is named \.gz but"),
 }
 
 
