@@ -12,8 +12,8 @@ from flask_cors import CORS
 from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
 from api.context import AppState, StoreFactory
 from api.fast_reads import FastReads
+from api.request_bodies import RequestBodies
 from api.settings import Settings
-from api.streamed_bodies import StreamedBodies
 
 READ_ROUTES = r"^/(sparql|store.*|ontology|shapes|health|openapi\.json|export/.*|network/.*)$"
 
@@ -33,8 +33,8 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
     app.after_request(_no_type_without_content)
-    # Chunked bodies (no Content-Length) are left to Flask by the fast path; read whole, or refused, first.
-    app.wsgi_app = StreamedBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
+    # Chunked or gzipped bodies are left to Flask by the fast path; read whole, or refused, first.
+    app.wsgi_app = RequestBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
 

@@ -134,7 +134,7 @@ class FastReads:
         length = environ.get("CONTENT_LENGTH", "")
         if not length.isdigit() or int(length) > self.state.settings.max_body_bytes:
             return None
-        if "HTTP_TRANSFER_ENCODING" in environ:
+        if "HTTP_TRANSFER_ENCODING" in environ or "HTTP_CONTENT_ENCODING" in environ:
             return None
         raw: bytes = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = io.BytesIO(raw)  # for Flask, if the request is not ours after all

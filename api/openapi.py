@@ -57,7 +57,8 @@ OPENAPI: dict[str, Any] = {
         "title": "bilateral",
         "version": "0.1.0",
         "description": "A knowledge graph of bilateral relations between states. SPARQL 1.1 Protocol at "
-        "/sparql (see https://www.w3.org/TR/sparql11-protocol/).",
+        "/sparql (see https://www.w3.org/TR/sparql11-protocol/). Request bodies may be gzip-compressed "
+        "(Content-Encoding: gzip; another coding answers 415); the size limit applies to them decompressed.",
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

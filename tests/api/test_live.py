@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -85,6 +86,44 @@ def test_a_chunked_body_is_read_whole_or_refused_whole(seeded_server: BilateralS
     assert (
         requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"}).text.split()[1] == "2000"
     )
+
+
+def test_a_gzipped_body_is_read_decompressed_and_other_codings_are_refused(seeded_server: BilateralServer) -> None:
+    graph, store = "urn:x:gzipped", f"{seeded_server.url}/store"
+    writer = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/n-triples", "Content-Encoding": "gzip"}
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+
+    def count() -> str:
+        return requests.get(f"{seeded_server.url}/sparql", params={"query": query, "format": "csv"}).text.split()[1]
+
+    lines = b"".join(b"<urn:x:s%d> <urn:x:p> <urn:x:o> .\n" % n for n in range(3000))
+    stored = requests.put(store, params={"graph": graph}, data=gzip.compress(lines), headers=writer)
+    assert stored.status_code == 201, stored.text
+    added = requests.post(  # chunked and gzipped, in two gzip members
+        store,
+        params={"graph": graph},
+        data=chunks(gzip.compress(lines) + gzip.compress(b'<urn:x:t> <urn:x:p> "1" .\n'), 512),
+        headers=writer,
+    )
+    assert added.status_code == 204, added.text
+    assert count() == "3001"
+    # Some 40 KB that inflate past the 16 MiB limit: refused, without inflating more than the limit.
+    bomb = gzip.compress(b"<urn:x:b> <urn:x:p> <urn:x:o> .\n" * (17 * 2**20 // 32))
+    assert len(bomb) < 100_000
+    too_large = requests.put(store, params={"graph": graph}, data=bomb, headers=writer)
+    assert too_large.status_code == 413 and "decompressed" in too_large.json()["detail"]
+    cut = requests.put(store, params={"graph": graph}, data=gzip.compress(lines)[:-100], headers=writer)
+    assert cut.status_code == 400 and "cannot be decompressed" in cut.json()["detail"]
+    brotli = requests.put(store, params={"graph": graph}, data=lines, headers={**writer, "Content-Encoding": "br"})
+    assert brotli.status_code == 415 and brotli.headers["Accept-Encoding"] == "gzip"
+    assert "'br'" in brotli.json()["detail"] and brotli.headers["Content-Type"] == "application/problem+json"
+    assert count() == "3001"
+    asked = requests.post(
+        f"{seeded_server.url}/sparql",
+        data=gzip.compress(query.encode()),
+        headers={"Content-Type": "application/sparql-query", "Content-Encoding": "gzip", "Accept": "text/csv"},
+    )
+    assert asked.status_code == 200 and asked.text.split()[1] == "3001"
 
 
 def test_a_long_query_by_get_is_answered_and_a_longer_one_refused_with_the_fix(seeded_server: BilateralServer) -> None:
