@@ -88,12 +88,19 @@ def drop_graph(store: ox.Store, graph: ox.NamedNode) -> None:
     quads = store.quads_for_pattern(None, None, None, graph)  # reads a snapshot: one pass, deleting behind it
     while batch := list(islice(quads, UNDO_BATCH)):
         if any(isinstance(term, ox.BlankNode | ox.Triple) for quad in batch for term in (quad.subject, quad.object)):
-            for quad in batch:  # DELETE DATA takes no blank nodes
-                store.remove(quad)
-        else:
-            triples = "\n".join(f"{quad.subject} {quad.predicate} {quad.object} ." for quad in batch)
+            _remove_each(store, batch)  # DELETE DATA takes no blank nodes
+            continue
+        triples = "\n".join(f"{quad.subject} {quad.predicate} {quad.object} ." for quad in batch)
+        try:
             store.update(f"DELETE DATA {{ GRAPH {graph} {{\n{triples}\n}} }}")
+        except SyntaxError:  # a lenient load keeps what SPARQL cannot spell (a relative IRI, a bad language tag)
+            _remove_each(store, batch)
     store.remove_graph(graph)  # its name, now that it is empty
+
+
+def _remove_each(store: ox.Store, quads: list[ox.Quad]) -> None:
+    for quad in quads:
+        store.remove(quad)
 
 
 def _unmark(store: ox.Store, marker: ox.Quad) -> None:
