@@ -124,6 +124,11 @@ def parse_error(error: SyntaxError, source: str, first_line: int = 1) -> ParseEr
         )
     message = re.sub(r"^Parser error (at|between) [^:]*: ", "", message)
     message = re.sub(r" \(line \d+\)$", "", message)  # the line in the slice parsed: the file's is given apart
+    if message.startswith("No scheme found in an absolute IRI"):
+        message += (
+            " (a relative IRI: declare its base in the data, @base in Turtle, TriG or a JSON-LD @context, "
+            "xml:base in RDF/XML; N-Triples and N-Quads take absolute IRIs only)"
+        )
     line = None if error.lineno is None else error.lineno + first_line - 1
     return ParseError(message, source=source, line=line, column=error.offset)
 

@@ -109,7 +109,11 @@ BAD_INPUTS = {
         ParseError,
         r"half-written\.nt, line 2",
     ),
-    "relative.ttl": (f'<ada> <{RDFS_LABEL}> "Ada" .\n', ParseError, r"relative\.ttl, line 1, column 1"),
+    "relative.ttl": (
+        f'<ada> <{RDFS_LABEL}> "Ada" .\n',
+        ParseError,
+        r"relative\.ttl, line 1, column 1: .* @base in Turtle",
+    ),
     "unknown.yaml": ("a: b\n", UnsupportedFormat, r"\.yaml names no RDF format"),
     "remote-context.jsonld": ('{"@context": "https://schema.org/", "name": "x"}', RefusedInput, "remote @context"),
     "violating.ttl": (
