@@ -16,9 +16,12 @@ from typing import Any
 import click
 
 from api.cli_options import (
+    RDF_FILES,
+    STDIN,
     network_filter,
     network_options,
     open_from,
+    read_files,
     read_query,
     remote_urls,
     reported,
@@ -27,7 +30,8 @@ from api.cli_options import (
 )
 from api.tables import aligned, format_table, with_prefixes
 from graph.errors import QuerySyntaxError
-from graph.loading import init_store, is_initialized, load_files
+from graph.formats import rdf_format
+from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import query_form
 from graph.validation import Validator
 
@@ -52,7 +56,7 @@ def init(store_dir: Path, endpoint: str | None) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=RDF_FILES)
 @click.option("--graph", metavar="IRI", help="Named graph for triples (default: graph/source/{file name}).")
 @click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation: only for trusted bulk data.")
@@ -67,10 +71,14 @@ def load(
     endpoint: str | None,
 ) -> None:
     """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML; gzipped as .nt.gz, …), validated,
-    all or nothing."""
+    all or nothing. `-` reads standard input, with --format (and --graph for triples)."""
+    if STDIN in files and graph is None and fmt is not None and not rdf_format(fmt).supports_datasets:
+        raise click.UsageError("Name the graph for triples read from standard input: --graph IRI.")
     total = sum(p.stat().st_size for p in files if p.is_file())
     with open_from(store_dir, endpoint) as store:
-        if sys.stderr.isatty():
+        if STDIN in files:
+            summary = load_staged(store, read_files(files, fmt, graph), validate=not no_validate)
+        elif sys.stderr.isatty():
             with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
                 summary = load_files(
                     store, files, graph=graph, format=fmt, validate=not no_validate, progress=bar.update
@@ -84,17 +92,16 @@ def load(
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=RDF_FILES)
 @click.option("--format", "fmt", metavar="F", help="Format of the files (default: from the extension).")
 @store_options
 @reported
 def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
-    """Validate files (in the context of the store), or with no file the whole store; print the report."""
-    from graph.loading import stage_files
-
+    """Validate files (in the context of the store; `-` reads standard input, with --format), or with no
+    file the whole store; print the report."""
     with open_from(store_dir, endpoint) as store:
         if files:
-            report = Validator().validate_staged(stage_files(files, format=fmt), store)
+            report = Validator().validate_staged(read_files(files, fmt), store)
         else:
             report = Validator().validate_store(store)
     click.echo(report.text())
@@ -179,7 +186,7 @@ def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: 
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=RDF_FILES)
 @click.option("--source", "source_iri", metavar="IRI", help="The source the facts come from.")
 @click.option("--source-title", help="The source's title, with --source-url, when it has no IRI yet.")
 @click.option("--source-url", help="The source's URL, with --source-title.")
@@ -205,15 +212,15 @@ def submit(
     store_dir: Path,
     endpoint: str | None,
 ) -> None:
-    """Submit facts as the server does: checked in context, stored with their record, or refused."""
-    from graph.loading import stage_files
+    """Submit facts as the server does: checked in context, stored with their record, or refused. `-` reads
+    standard input, with --format."""
     from graph.submissions import SourceCitation
     from graph.submissions import submit as submit_facts
 
     with open_from(store_dir, endpoint) as store:
         outcome = submit_facts(
             store,
-            stage_files([file], format=fmt),
+            read_files([file], fmt),
             submitter=submitter,
             citation=SourceCitation(source_iri, source_title, source_url),
             comment=comment,

@@ -1,5 +1,6 @@
 """What the commands of `bilateral` share: the options that choose the store and filter the network, the
-turning of errors into messages and exit codes, reading a query, and writing a file whole."""
+turning of errors into messages and exit codes, reading a query or RDF files (or standard input), and
+writing a file whole."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -16,6 +17,9 @@ from click.core import ParameterSource
 
 from graph.embedded import EmbeddedStore
 from graph.errors import BilateralError, StoreUnavailable, ValidationFailed
+from graph.formats import rdf_format
+from graph.loading import stage_files
+from graph.parsing import Staged, stage
 from graph.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,6 +135,26 @@ def read_query(argument: str) -> str:
             raise click.BadParameter(f"{path} is not a file; write @FILE with the path of a .rq file.")
         return path.read_text(encoding="utf-8")
     return argument
+
+
+STDIN = Path("-")
+RDF_FILES = click.Path(dir_okay=False, allow_dash=True, path_type=Path)
+"""The files of load, validate and submit: `-` is standard input."""
+
+
+def read_files(files: Sequence[Path], fmt: str | None, graph: str | None = None) -> Staged:
+    """Parse the files given, or standard input (`-`, alone, in the --format given) into `graph`."""
+    if STDIN not in files:
+        return stage_files(files, graph=graph, format=fmt)
+    if len(files) > 1:
+        raise click.UsageError("- (standard input) is read alone: give files, or - by itself.")
+    if fmt is None:
+        raise click.UsageError("Reading standard input needs --format: turtle, ntriples, nquads, trig, jsonld, rdfxml.")
+    return stage(sys.stdin.buffer.read(), rdf_format(fmt), graph=graph or STDIN_GRAPH, source="standard input")
+
+
+STDIN_GRAPH = "urn:bilateral:standard-input"
+"""Where triples read from standard input are staged to be validated or submitted (a load names its graph)."""
 
 
 def network_options(command: F) -> F:

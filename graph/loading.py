@@ -101,18 +101,31 @@ def load_files(
             )
     parsed_as = signature(paths[0]) if direct_format is not None and paths[0].is_file() else None
     staged = stage_files(paths, graph=graph, format=format, progress=progress)
-    report = None
-    if validate:
-        report = (validator or Validator()).validate_staged(staged, store)
-        if not report.conforms:
-            raise ValidationFailed(report, source=", ".join(staged.sources))
-    if direct is not None and direct_format is not None:
-        del staged
-        release_memory()
-        summary = _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, parsed_as=parsed_as)
-        return LoadSummary(summary.quads, summary.graphs, True, report)
+    if direct is None or direct_format is None:
+        return load_staged(store, staged, validate=validate, validator=validator)
+    report = _checked(staged, store, validator)
+    del staged
+    release_memory()
+    summary = _bulk_load_triples(direct, paths[0], graph=graph, format=direct_format, parsed_as=parsed_as)
+    return LoadSummary(summary.quads, summary.graphs, True, report)
+
+
+def load_staged(
+    store: Store, staged: Staged, *, validate: bool = True, validator: Validator | None = None
+) -> LoadSummary:
+    """Validate (unless told not to) and commit parsed data (a stream's, say); raise ValidationFailed with
+    nothing written."""
+    report = _checked(staged, store, validator) if validate else None
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)
+
+
+def _checked(staged: Staged, store: Store, validator: Validator | None) -> ValidationReport:
+    """The report on staged data that conforms; ValidationFailed if it does not."""
+    report = (validator or Validator()).validate_staged(staged, store)
+    if not report.conforms:
+        raise ValidationFailed(report, source=", ".join(staged.sources))
+    return report
 
 
 def _loaded_whole(path: Path) -> bool:

@@ -14,15 +14,21 @@ import pytest
 from api.cli_options import write_whole
 from tests.api.test_submissions import meeting
 
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 COMMANDS = ["init", "load", "validate", "query", "submit", "serve", "export", "network"]
 
 
-def bilateral(*args: str, cwd: Path | None = None, hash_seed: int | None = None) -> subprocess.CompletedProcess[str]:
+def bilateral(
+    *args: str, cwd: Path | None = None, hash_seed: int | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).parent / "bilateral"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_")}
     if hash_seed is not None:
         env["PYTHONHASHSEED"] = str(hash_seed)
-    return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120, input=stdin
+    )
 
 
 @pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
@@ -135,6 +141,36 @@ def test_submit_from_the_shell(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "blsh:MeetingOutOfOfficeShape" in refused.stderr
     nameless = bilateral("submit", "--store", store, str(facts))
     assert nameless.returncode == 2 and "source" in nameless.stderr
+
+
+def test_load_validate_and_submit_read_standard_input(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    ada = "<https://w3id.org/bilateral/id/person/ada> "
+    person = f'{ada}<{RDF_TYPE}> <https://w3id.org/bilateral/ontology#Person> .\n{ada}<{RDFS}label> "Ada"@en .\n'
+    loaded = bilateral("load", "--store", store, "-", "--format", "nt", "--graph", "urn:x:piped", stdin=person)
+    assert loaded.returncode == 0 and "Loaded 2 quads into urn:x:piped; validated." in loaded.stdout, loaded.stderr
+    nameless = person.split("\n")[0].replace("/ada", "/bob") + "\n"
+    refused = bilateral("load", "--store", store, "-", "--format", "nt", "--graph", "urn:x:other", stdin=nameless)
+    assert refused.returncode == 1 and "standard input does not conform" in refused.stderr
+    assert "blsh:PersonLabelShape" in refused.stderr
+    assert bilateral("validate", "--store", store, "-", "--format", "nt", stdin=nameless).returncode == 1
+    assert bilateral("validate", "--store", store, "-", "--format", "nt", stdin=person).returncode == 0
+    source = "https://w3id.org/bilateral/id/source/seed-000"
+    submitted = bilateral(
+        "submit", "--store", store, "--source", source, "-", "--format", "ttl", stdin=meeting("piped")
+    )
+    assert submitted.returncode == 0 and submitted.stdout.startswith("accepted: submission"), submitted.stderr
+    for args, message in [
+        (["-"], "needs --format"),
+        (["-", "--format", "nt"], "--graph IRI"),
+        (["-", "--format", "nt", "--graph", "urn:x:g", str(tmp_path / "x.nt")], "read alone"),
+    ]:
+        usage = bilateral("load", "--store", store, *args, stdin=person)
+        assert usage.returncode == 2 and message in usage.stderr, (args, usage.stderr)
+    graphs = bilateral("query", "--store", store, "--format", "csv", "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")
+    names = graphs.stdout.split()
+    assert "urn:x:piped" in names and "urn:x:other" not in names and "urn:x:g" not in names
 
 
 PERSON = """<https://w3id.org/bilateral/id/person/by-update-url> a <https://w3id.org/bilateral/ontology#Person> ;
