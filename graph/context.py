@@ -33,14 +33,14 @@ MENTIONED_IRIS_QUERIES = (
 KNOWN_LIMIT = 50_000
 
 
-def known_iris_query(graphs: Sequence[str] | None = None) -> str:
+def known_iris_query(graphs: Sequence[str] | None = None, limit: int = KNOWN_LIMIT) -> str:
     """The SELECT of the IRIs a store may hold context about (what `context_query` can match), up to
-    KNOWN_LIMIT of them, from every graph or only from `graphs`. When a store knows fewer IRIs than new data
+    `limit` of them, from every graph or only from `graphs`. When a store knows fewer IRIs than new data
     mentions, looking its IRIs up in the new data is the cheaper way."""
     pattern = f"{{ ?n ?p ?o }} UNION {{ ?h <{BL.holder}> ?n }}"
     if graphs is not None:
         pattern = f"VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }} GRAPH ?g {{ {pattern} }}"
-    return f"SELECT DISTINCT ?n WHERE {{ {pattern} FILTER isIRI(?n) }} LIMIT {KNOWN_LIMIT}"
+    return f"SELECT DISTINCT ?n WHERE {{ {pattern} FILTER isIRI(?n) }} LIMIT {limit}"
 
 
 def mentioned_among_queries(iris: Sequence[str]) -> Iterator[str]:
