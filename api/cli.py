@@ -18,6 +18,7 @@ import click
 from api.cli_options import (
     RDF_FILES,
     STDIN,
+    STDIN_GRAPH,
     network_filter,
     network_options,
     open_from,
@@ -30,7 +31,6 @@ from api.cli_options import (
 )
 from api.tables import aligned, format_table, with_prefixes
 from graph.errors import QuerySyntaxError
-from graph.formats import rdf_format
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import query_form
 from graph.validation import Validator
@@ -72,12 +72,13 @@ def load(
 ) -> None:
     """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML; gzipped as .nt.gz, …), validated,
     all or nothing. `-` reads standard input, with --format (and --graph for triples)."""
-    if STDIN in files and graph is None and fmt is not None and not rdf_format(fmt).supports_datasets:
-        raise click.UsageError("Name the graph for triples read from standard input: --graph IRI.")
     total = sum(p.stat().st_size for p in files if p.is_file())
     with open_from(store_dir, endpoint) as store:
         if STDIN in files:
-            summary = load_staged(store, read_files(files, fmt, graph), validate=not no_validate)
+            staged = read_files(files, fmt, graph)
+            if graph is None and STDIN_GRAPH in staged.graph_names():  # triples, or a TriG default graph
+                raise click.UsageError("Name the graph for the triples read from standard input: --graph IRI.")
+            summary = load_staged(store, staged, validate=not no_validate)
         elif sys.stderr.isatty():
             with click.progressbar(length=total, label="Reading", file=sys.stderr) as bar:
                 summary = load_files(

@@ -37,6 +37,7 @@ import pyoxigraph as ox
 
 from api.what_remains import stage_what_remains
 from graph.errors import RefusedInput, ValidationFailed
+from graph.namespaces import RESERVED_GRAPHS, refuse_reserved
 from graph.parsing import Staged, stage
 from graph.sparql_text import (
     blank_literals,
@@ -199,9 +200,9 @@ _VARIABLE_GRAPH = re.compile(r"GRAPH\s+[?$]", re.IGNORECASE)
 
 
 def _written_graphs(operation: str) -> set[str]:
-    """The graph names an operation that inserts may write into, as written; the source of a transfer, the
-    graphs its WHERE reads and words in its literals are read too, which only makes this wider. Only asked
-    when a later operation of the request empties a graph."""
+    """The graph names an operation may write into, as written; the source of a transfer, the graphs its
+    WHERE reads and words in its literals are read too, which only makes this wider. Only asked when a later
+    operation of the request empties a graph, or when the update spells a reserved graph name."""
     return set(_WRITTEN_GRAPH.findall(operation))
 
 
@@ -312,6 +313,10 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     ):
         if found:
             raise RefusedInput(message.format(operation=_quoted(found[0])))
+    if RESERVED_GRAPHS in update:  # a reserved name, or the base or prefix of one, is spelled in the text
+        named = {name for start, end in operation_spans(update) for name in _written_graphs(update[start:end])}
+        head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
+        refuse_reserved(_graph_iris(sorted(named | set(preview.emptied_graphs)), head))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:

@@ -24,7 +24,7 @@ from graph.bulk import Signature, bulk_load_file, journaled, signature, unchange
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
-from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, slug
+from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_reserved, slug
 from graph.parsing import Progress, Staged, is_gzipped, read_into, refuse_url, sliceable, stage, starts_with_bom
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
@@ -89,6 +89,7 @@ def load_files(
     which files); else after its staged copy has passed validation and been dropped, which halves the peak
     memory of a large load. Anything else is committed from the staged copy.
     """
+    refuse_reserved([graph] if graph else [])
     direct = store if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
     direct_format = _triples_format(paths[0], format) if direct is not None else None
     if direct is not None and direct_format is not None and not validate:
@@ -115,6 +116,7 @@ def load_staged(
 ) -> LoadSummary:
     """Validate (unless told not to) and commit parsed data (a stream's, say); raise ValidationFailed with
     nothing written."""
+    refuse_reserved(staged.graph_names())
     report = _checked(staged, store, validator) if validate else None
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)

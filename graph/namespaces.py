@@ -7,8 +7,11 @@ here, so that the base IRI appears in exactly one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from rdflib import Namespace, URIRef
+
+from graph.errors import RefusedInput
 
 BASE = "https://w3id.org/bilateral/"
 
@@ -30,6 +33,21 @@ SHAPES_GRAPH = GRAPH["shapes"]
 COUNTRIES_GRAPH = GRAPH["countries"]
 REFERENCE_GRAPH = GRAPH["reference"]
 META_GRAPH = GRAPH["meta"]
+
+RESERVED_GRAPHS = "urn:bilateral:"
+"""Graph names kept for bilateral's own bookkeeping: the journal of loads in progress in the store
+(`graph.bulk`), and the graphs validation stages beside the data it checks."""
+
+
+def refuse_reserved(graphs: Iterable[str]) -> None:
+    """Refuse a write into a graph named under RESERVED_GRAPHS: the store's journal would lose its data."""
+    for graph in graphs:
+        if graph.startswith(RESERVED_GRAPHS):
+            raise RefusedInput(
+                f"The graph name <{graph}> is reserved: names under {RESERVED_GRAPHS} are bilateral's own "
+                "bookkeeping (its journal of loads, its validation); write into another graph."
+            )
+
 
 PREFIXES: dict[str, str] = {
     "bl": str(BL),

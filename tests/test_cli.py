@@ -164,6 +164,7 @@ def test_load_validate_and_submit_read_standard_input(tmp_path: Path) -> None:
     for args, message in [
         (["-"], "needs --format"),
         (["-", "--format", "nt"], "--graph IRI"),
+        (["-", "--format", "trig"], "--graph IRI"),  # a TriG default graph's triples
         (["-", "--format", "nt", "--graph", "urn:x:g", str(tmp_path / "x.nt")], "read alone"),
     ]:
         usage = bilateral("load", "--store", store, *args, stdin=person)

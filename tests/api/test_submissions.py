@@ -261,6 +261,34 @@ def test_deletions_outside_any_graph_are_refused_and_graph_patterns_delete(
     assert store.count() == before - 2 and not store.ask("ASK { <urn:x:fact> ?p ?o }")
 
 
+@pytest.mark.parametrize(
+    "update",
+    [
+        "INSERT DATA { GRAPH <urn:bilateral:pending-loads> { <urn:x:a> <urn:x:p> 'kept' } }",
+        "PREFIX b: <urn:bilateral:> INSERT DATA { GRAPH b:pending-loads { <urn:x:a> <urn:x:p> 'kept' } }",
+        "PREFIX b: <urn:bilateral:> INSERT { GRAPH b:journal { ?s <urn:x:p> 'kept' } } WHERE { GRAPH ?g { ?s a ?c } }",
+        "WITH <urn:bilateral:validation:context> INSERT { ?s <urn:x:p> 'kept' } WHERE { GRAPH ?g { ?s a ?c } }",
+        "COPY <https://w3id.org/bilateral/graph/countries> TO <urn:bilateral:pending-loads>",
+        "DROP SILENT GRAPH <urn:bilateral:pending-loads>",
+    ],
+)
+def test_writes_into_reserved_graphs_are_refused(client: FlaskClient, store: EmbeddedStore, update: str) -> None:
+    before = store.count()
+    refused = sparql_update(client, update)
+    assert refused.status_code == 400, refused.data
+    assert "is reserved: names under urn:bilateral: are" in json.loads(refused.data)["detail"]
+    assert store.count() == before
+    said = sparql_update(client, "INSERT DATA { GRAPH <urn:x:said> { <urn:x:a> <urn:x:p> 'urn:bilateral:x' } }")
+    assert said.status_code == 204, said.data  # spelled in a literal only
+    put = client.put(
+        "/store?graph=urn:bilateral:pending-loads",
+        data=b"<urn:x:a> <urn:x:p> 'kept' .",
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {WRITER}"},
+    )
+    assert put.status_code == 400 and "is reserved" in json.loads(put.data)["detail"]
+    assert sparql_update(client, "DROP GRAPH <urn:x:said>").status_code == 204
+
+
 def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     for update in ("COPY DEFAULT TO <urn:x:g>", "MOVE SILENT DEFAULT TO GRAPH <urn:x:g>", "ADD DEFAULT TO <urn:x:g>"):

@@ -96,6 +96,20 @@ def test_a_gzipped_file_on_disk_is_loaded_while_validated(tmp_path: Path) -> Non
     assert load_files(store, [path], graph="http://example.org/g", validate=False).quads == 500
 
 
+@pytest.mark.parametrize("validate", [True, False])
+def test_a_reserved_graph_name_is_refused_and_nothing_is_stored(tmp_path: Path, validate: bool) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    load_files(store, [write(tmp_path, "ada.ttl", PERSON)])
+    before = snapshot(store)
+    triples = write(tmp_path, "bob.nt", FORMATS["nt"].replace("ada", "bob"))
+    with pytest.raises(RefusedInput, match="<urn:bilateral:pending-loads> is reserved"):
+        load_files(store, [triples], graph="urn:bilateral:pending-loads", validate=validate)
+    quads = write(tmp_path, "bob.nq", FORMATS["nq"].replace("http://example.org/g", "urn:bilateral:x"))
+    with pytest.raises(RefusedInput, match="<urn:bilateral:x> is reserved"):
+        load_files(store, [quads], validate=validate)
+    assert snapshot(store) == before
+
+
 def test_triples_go_to_the_named_graph_given_or_derived(store: Store, tmp_path: Path) -> None:
     load_files(store, [write(tmp_path, "ada.ttl", PERSON)])
     load_files(store, [write(tmp_path, "ada2.ttl", PERSON)], graph="http://example.org/chosen")
