@@ -6,11 +6,11 @@ uses, with the request's time limit: the worker's embedded store, a remote `Stor
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
-from api.context import AppState, StoreFactory
+from api.context import AppState, StoreFactory, app_state
 from api.fast_reads import FastReads
 from api.request_bodies import RequestBodies
 from api.settings import Settings
@@ -33,10 +33,18 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
         allow_headers=["Authorization", "Content-Type", "Accept"],
     )
     app.after_request(_no_type_without_content)
+    app.after_request(_forget_pages_after_a_write)
     # Chunked or gzipped bodies are left to Flask by the fast path; read whole, or refused, first.
     app.wsgi_app = RequestBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
+
+
+def _forget_pages_after_a_write(response: Response) -> Response:
+    """A write through this server may change what the pages count: they count again on their next view."""
+    if request.method in ("POST", "PUT", "DELETE") and response.status_code < 300:
+        app_state().page_cache.clear()
+    return response
 
 
 def _no_type_without_content(response: Response) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -21,6 +21,8 @@ class AppState:
     settings: Settings
     open_store: StoreFactory
     _validator: Validator | None = None
+    page_cache: dict[str, tuple[float, str]] = field(default_factory=dict)
+    """Parts of pages kept for a while (`api.pages`), each with when it was made; emptied by every write."""
 
     def store(self, timeout: float | None = None, environ: Mapping[str, Any] | None = None) -> Store:
         """The store for the current request (Flask's, unless `environ` names another), with its time limit."""

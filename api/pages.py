@@ -3,6 +3,8 @@ without JavaScript), `/ontology` and `/shapes` (content-negotiated), `/health` a
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from html import escape
 from urllib.parse import urlencode
 
@@ -37,22 +39,54 @@ COUNTS = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   ?s a ?class . FILTER (STRSTARTS(STR(?class), "https://w3id.org/bilateral/ontology#"))
 } GROUP BY ?class ORDER BY DESC(?n) ?class"""
-SOURCES = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
+_SOURCE = "?class rdfs:subClassOf* bl:Source . ?source a ?class"
+_SOURCE_PREFIXES = """PREFIX bl: <https://w3id.org/bilateral/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?source (SAMPLE(?name) AS ?title) WHERE {
-  ?source a/rdfs:subClassOf* bl:Source . OPTIONAL { ?source dct:title|rdfs:label ?name }
-} GROUP BY ?source ORDER BY ?source"""
+"""
+ALL_SOURCES = f"""{_SOURCE_PREFIXES}SELECT ?source (SAMPLE(?name) AS ?title) WHERE {{
+  {_SOURCE} OPTIONAL {{ ?source dct:title|rdfs:label ?name }}
+}} GROUP BY ?source ORDER BY ?source"""
+SOURCES_SHOWN = 50
+"""How many sources the page lists (a store of news articles cites thousands); a link lists them all."""
+SOURCES = f"""{_SOURCE_PREFIXES}SELECT ?source (SAMPLE(?name) AS ?title) WHERE {{
+  {{ SELECT DISTINCT ?source WHERE {{ {_SOURCE} }} ORDER BY ?source LIMIT {SOURCES_SHOWN} }}
+  OPTIONAL {{ ?source dct:title|rdfs:label ?name }}
+}} GROUP BY ?source ORDER BY ?source"""
+SOURCE_COUNT = f"{_SOURCE_PREFIXES}SELECT (COUNT(DISTINCT ?source) AS ?n) WHERE {{ {_SOURCE} }}"
+SUMMARY_TTL_S = 60.0
+"""How long the page's counts are kept: counting a store of a million triples by class takes about a
+second, which a page anyone may load should not cost each time. A write through this server forgets them."""
 
 
 def _rows(query: str) -> list[list[str]]:
     return [[str(t) if t is not None else "" for t in row] for row in app_state().store().select(query)]
 
 
-@blueprint.route("/")
-def home() -> Response:
+def _summary() -> str:
+    """What the graph holds, as HTML: the instances of each class and the sources, counted at most once a
+    SUMMARY_TTL_S and again after a write."""
+    state = app_state()
+    kept = state.page_cache.get("summary")
+    if kept is not None and time.monotonic() - kept[0] < SUMMARY_TTL_S:
+        return kept[1]
+    counted = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     counts = "".join(f"<tr><td>{escape(c.rsplit('#', 1)[-1])}</td><td>{n}</td></tr>" for c, n in _rows(COUNTS))
     sources = "".join(f"<li><code>{escape(s)}</code> {escape(t)}</li>" for s, t in _rows(SOURCES))
+    total = int(_rows(SOURCE_COUNT)[0][0] or 0)
+    more = ""
+    if total > SOURCES_SHOWN:
+        link = escape(urlencode({"query": ALL_SOURCES, "format": "csv"}))
+        more = f'<p>and {total - SOURCES_SHOWN:,} more: <a href="/sparql?{link}">list them all</a>.</p>'
+    html = f"""<h2>What the graph holds</h2><p>Counted {counted}.</p>
+<table><tr><th>class</th><th>instances</th></tr>{counts}</table>
+<h2>Sources ({total:,})</h2><ul>{sources}</ul>{more}"""
+    state.page_cache["summary"] = (time.monotonic(), html)
+    return html
+
+
+@blueprint.route("/")
+def home() -> Response:
     examples = "".join(
         f'<li><a href="/sparql?{escape(urlencode({"query": q, "format": "json"}))}">{escape(name)}</a>'
         f"<pre>{escape(q)}</pre></li>"
@@ -73,8 +107,7 @@ disputes, alliances, and the sources that report them. SPARQL 1.1 at <a href="/s
 <label>Results as <select name="format"><option>json</option><option>xml</option><option>csv</option>
 <option>tsv</option></select></label> <button type="submit">Run</button></form>
 <h2>Example queries</h2><ul>{examples}</ul>
-<h2>What the graph holds</h2><table><tr><th>class</th><th>instances</th></tr>{counts}</table>
-<h2>Sources</h2><ul>{sources}</ul>
+{_summary()}
 </body></html>"""
     return Response(page, content_type="text/html; charset=utf-8")
 

@@ -3,8 +3,10 @@ auth, refusals, problem+json errors, the pages. The W3C suites and real clients 
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -13,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.app import create_app
-from api.pages import EXAMPLES
+from api.pages import EXAMPLES, SOURCE_COUNT, SOURCES_SHOWN
 from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
+from graph.loading import init_store
 
 SECRET = "test-secret-123"
 WRITE = {"Authorization": f"Bearer {SECRET}"}
@@ -284,6 +287,35 @@ def test_pages_health_openapi_and_cors(client: FlaskClient) -> None:
     assert spec["openapi"].startswith("3.1") and "/store" in spec["paths"]
     cors = client.get("/sparql", query_string={"query": ASK}, headers={"Origin": "https://yasgui.example"})
     assert cors.headers["Access-Control-Allow-Origin"] in ("*", "https://yasgui.example")
+
+
+def test_the_home_page_lists_some_sources_and_counts_again_after_a_write() -> None:
+    store = EmbeddedStore()
+    init_store(store)
+    curated = int(str(store.select(SOURCE_COUNT).rows[0][0]))
+    news = "".join(
+        f"<https://w3id.org/bilateral/id/source/n{n:02}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        f"<https://w3id.org/bilateral/ontology#NewsArticle> .\n<https://w3id.org/bilateral/id/source/n{n:02}> "
+        f'<http://purl.org/dc/terms/title> "News {n}" .\n'
+        for n in range(60)
+    )
+    store.load(news.encode(), ox.RdfFormat.N_TRIPLES, "urn:x:news")
+    client = app_for(store).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert f"<h2>Sources ({curated + 60})</h2>" in page
+    assert page.count("<li><code>https://w3id.org/bilateral/id/source/") == SOURCES_SHOWN
+    link = re.search(rf'and {curated + 60 - SOURCES_SHOWN} more: <a href="(/sparql\?[^"]+)">list them all</a>', page)
+    assert link is not None
+    listed = client.get(html.unescape(link.group(1)))
+    assert listed.status_code == 200 and len(listed.get_data(as_text=True).strip().splitlines()) == 1 + curated + 60
+    store.load(news.replace("/n", "/m").encode(), ox.RdfFormat.N_TRIPLES, "urn:x:more")  # not through the server
+    assert client.get("/").get_data(as_text=True) == page  # counted once, kept for a while
+    replaced = news.replace("/n", "/k")
+    written = client.put(
+        "/store?graph=urn:x:more", data=replaced, headers={**WRITE, "Content-Type": "application/n-triples"}
+    )
+    assert written.status_code == 204, written.data
+    assert f"<h2>Sources ({curated + 120})</h2>" in client.get("/").get_data(as_text=True)  # counted again
 
 
 def test_a_parameter_a_route_does_not_read_is_refused_and_the_ones_it_reads_are_documented(
