@@ -93,7 +93,7 @@ def drop_graph(store: ox.Store, graph: ox.NamedNode) -> None:
         triples = "\n".join(f"{quad.subject} {quad.predicate} {quad.object} ." for quad in batch)
         try:
             store.update(f"DELETE DATA {{ GRAPH {graph} {{\n{triples}\n}} }}")
-        except SyntaxError:  # a lenient load keeps what SPARQL cannot spell (a relative IRI, a bad language tag)
+        except SyntaxError:  # a lenient load keeps what SPARQL cannot spell (a relative IRI)
             _remove_each(store, batch)
     store.remove_graph(graph)  # its name, now that it is empty
 
