@@ -154,18 +154,19 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
 @main.command()
 @store_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="The port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The port to listen on.")
 @click.option(
     "--workers",
     default=2,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=1),
     help="Request threads in fours: on a store folder one process with 4 x N threads, with --endpoint "
     "N processes of 4 threads.",
 )
 @reported
 def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: int) -> None:
     """Serve SPARQL, the Graph Store Protocol and the pages over HTTP (creates the store on first run)."""
+    from api.serve import listenable
     from api.serve import serve as run_server
     from api.settings import settings_from_env
 
@@ -173,6 +174,14 @@ def serve(store_dir: Path, endpoint: str | None, host: str, port: int, workers: 
         settings = settings_from_env()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        listenable(host, port)
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot listen on {host}:{port} ({error.strerror or error}); stop what uses it, or choose another "
+            "--port (or --host).",
+            param_hint="'--host' / '--port'",
+        ) from None
     update_endpoint, graph_store_endpoint = remote_urls()
     run_server(
         settings,

@@ -14,6 +14,7 @@ and its own limits apply.
 from __future__ import annotations
 
 import logging
+import socket
 import subprocess
 import sys
 import threading
@@ -112,6 +113,17 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         )
         access_log = AccessLog(sys.stdout)
         return access_log.wrap(create_app(self.settings, self.stores(access_log)))
+
+
+def listenable(host: str, port: int) -> None:
+    """Raise OSError if the server could not listen on `host:port` (in use, not an address of this machine,
+    a privileged port), as gunicorn binds it, before a store is created: gunicorn itself retries for five
+    seconds and ends with its own log lines."""
+    for family, kind, protocol, _name, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+        return
 
 
 def serve(

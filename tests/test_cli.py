@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -172,6 +173,24 @@ def test_load_validate_and_submit_read_standard_input(tmp_path: Path) -> None:
     graphs = bilateral("query", "--store", store, "--format", "csv", "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")
     names = graphs.stdout.split()
     assert "urn:x:piped" in names and "urn:x:other" not in names and "urn:x:g" not in names
+
+
+def test_serve_refuses_what_it_cannot_listen_with_before_creating_anything(tmp_path: Path) -> None:
+    store = str(tmp_path / "data")
+    for args, message in [
+        (["--workers", "0"], "0 is not in the range x>=1"),
+        (["--port", "70000"], "70000 is not in the range 0<=x<=65535"),
+        (["--host", "name.invalid"], "cannot listen on name.invalid:8000"),
+    ]:
+        refused = bilateral("serve", "--store", store, *args)
+        assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        refused = bilateral("serve", "--store", store, "--port", port)
+    assert refused.returncode == 2 and f"cannot listen on 127.0.0.1:{port} (Address already in use)" in refused.stderr
+    assert not (tmp_path / "data").exists()
 
 
 PERSON = """<https://w3id.org/bilateral/id/person/by-update-url> a <https://w3id.org/bilateral/ontology#Person> ;
