@@ -123,6 +123,8 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
     try:
         form = query_form(text)
     except QuerySyntaxError as error:
+        if not text.strip():
+            raise
         raise QuerySyntaxError(
             f"{error} Here, `bilateral query` runs queries; data goes in with `bilateral load` or "
             "`bilateral submit`, and updates go to POST /sparql of a running `bilateral serve`."

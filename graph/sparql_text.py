@@ -81,6 +81,8 @@ def query_form(query: str) -> str:
     found = next(
         (m for m in _FORM.finditer(upper) if not m.start() or not _NAME_CHAR.match(upper, m.start() - 1)), None
     )
+    if found is None and not query.strip():
+        raise QuerySyntaxError("The query is empty: give the text of a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
     if found is None:
         raise QuerySyntaxError(
             "The text is not a SPARQL query: it has no SELECT, ASK, CONSTRUCT or DESCRIBE. "

@@ -127,7 +127,8 @@ class Store(ABC):
             wanted = "turtle, ntriples, nquads, trig, jsonld, rdfxml" if graph_result else "json, xml, csv, tsv"
             if form == "ASK":
                 wanted = "json, xml"
-            raise UnsupportedFormat(f"A {form} query cannot be written as {format!r}; use one of {wanted}.")
+            article = "An" if form == "ASK" else "A"
+            raise UnsupportedFormat(f"{article} {form} query cannot be written as {format!r}; use one of {wanted}.")
         media_type = (rdf_format(format) if graph_result else results_format(format)).media_type
         self._serialize(query, form, media_type, output, dataset, base_iri)
         return media_type

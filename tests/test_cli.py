@@ -54,6 +54,11 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     assert "Kang Yu-jung@en" in found.stdout and "(1 row)" in found.stdout
     bad = bilateral("query", "--store", store, "SELECT * WHERE { ?s ?p }")
     assert bad.returncode == 2 and "line 1, column" in bad.stderr
+    empty = bilateral("query", "--store", store, "-", stdin="  \n")
+    assert empty.returncode == 2 and "The query is empty: give the text of a SELECT" in empty.stderr
+    assert "bilateral load" not in empty.stderr  # the hint about updates is for text that is not a query
+    ask_as_csv = bilateral("query", "--store", store, "--format", "csv", "ASK {}")
+    assert ask_as_csv.returncode == 2 and "An ASK query cannot be written as 'csv'" in ask_as_csv.stderr
     nameless = tmp_path / "nameless.ttl"
     nameless.write_text("<https://w3id.org/bilateral/id/person/x> a <https://w3id.org/bilateral/ontology#Person> .\n")
     refused = bilateral("load", "--store", store, str(nameless))
