@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from api import exports, graph_store, network_routes, pages, problems, sparql_protocol, submissions
+from api.compression import gzip_downloads
 from api.context import AppState, StoreFactory, app_state
 from api.fast_reads import FastReads
 from api.request_bodies import RequestBodies
@@ -34,6 +35,7 @@ def create_app(settings: Settings, open_store: StoreFactory) -> Flask:
     )
     app.after_request(_no_type_without_content)
     app.after_request(_forget_pages_after_a_write)
+    app.after_request(gzip_downloads)
     # Chunked or gzipped bodies are left to Flask by the fast path; read whole, or refused, first.
     app.wsgi_app = RequestBodies(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.wsgi_app = FastReads(app.wsgi_app, state)  # type: ignore[method-assign]

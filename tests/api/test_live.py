@@ -126,6 +126,18 @@ def test_a_gzipped_body_is_read_decompressed_and_other_codings_are_refused(seede
     assert asked.status_code == 200 and asked.text.split()[1] == "3001"
 
 
+@pytest.mark.parametrize(
+    "path", ["/export/gexf", "/export/nquads", "/store?graph=https://w3id.org/bilateral/graph/countries", "/ontology"]
+)
+def test_downloads_are_gzipped_for_clients_that_accept_it(seeded_server: BilateralServer, path: str) -> None:
+    plain = requests.get(seeded_server.url + path, headers={"Accept-Encoding": "identity"}, timeout=60)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    packed = requests.get(seeded_server.url + path, headers={"Accept-Encoding": "gzip"}, timeout=60, stream=True)
+    raw = packed.raw.read(decode_content=False)
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content) / 4
+
+
 def test_a_long_query_by_get_is_answered_and_a_longer_one_refused_with_the_fix(seeded_server: BilateralServer) -> None:
     def asked(values: int) -> requests.Response:
         query = "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?x { " + " ".join(str(n) for n in range(values)) + " } }"
