@@ -2,7 +2,8 @@
 
 A small lexer blanks out comments, string literals and IRIs, so keywords are found only where they are
 keywords. Evaluation and full parsing stay with the engine; this only decides how to ask for a result and
-what to refuse before anything runs.
+what to refuse before anything runs. One question needs a parser, whether an update's WHERE reads the
+default graph (`reads_default_graph`): rdflib's answers it.
 """
 
 from __future__ import annotations
@@ -288,3 +289,50 @@ def with_dataset(update: str, default: list[str], named: list[str]) -> str:
     for position in reversed(insertions):
         update = f"{update[:position]}{using} {update[position:]}"
     return update
+
+
+PARSED_AT_MOST = 64 * 1024
+"""`reads_default_graph` parses updates up to this many characters; a longer one is taken to read it."""
+_GRAPH_PATTERNS = frozenset({"Graph", "GraphGraphPattern"})  # algebra, and parse trees left in EXISTS
+_TRIPLE_PATTERNS = frozenset({"BGP", "TriplesBlock"})
+
+
+def reads_default_graph(update: str) -> bool:
+    """Whether some WHERE of the update (or a DELETE WHERE) matches triples outside every GRAPH group, in an
+    EXISTS or a sub-query included: only then does it read the dataset's default graph. True as well when
+    rdflib cannot parse the update, or it is longer than PARSED_AT_MOST.
+
+    >>> reads_default_graph("DELETE { GRAPH ?g { ?s ?p 1 } } WHERE { GRAPH ?g { ?s ?p 1 } }")
+    False
+    >>> reads_default_graph("DELETE { GRAPH ?g { ?s ?p 1 } } WHERE { GRAPH ?g { ?s ?p 1 } FILTER EXISTS { ?s a ?t } }")
+    True
+    """
+    if len(update) > PARSED_AT_MOST:
+        return True
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        operations = translateUpdate(parseUpdate(update)).algebra
+    except Exception:  # rdflib's grammar is not the engine's: when in doubt, it reads
+        return True
+    return any(
+        (operation.name == "DeleteWhere" and bool(operation.get("triples")))
+        or (operation.name == "Modify" and _matches_default(operation.get("where")))
+        for operation in operations
+    )
+
+
+def _matches_default(node: object) -> bool:
+    """Whether an algebra node holds a triple pattern outside GRAPH groups."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name in _GRAPH_PATTERNS:
+            return False
+        if node.name in _TRIPLE_PATTERNS and node.get("triples"):
+            return True
+        return any(_matches_default(value) for value in node.values())
+    if isinstance(node, list | tuple):
+        return any(_matches_default(value) for value in node)
+    return False

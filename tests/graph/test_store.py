@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import XSD, Graph, Literal, URIRef
 
-from graph import terms
+from graph import embedded, terms
 from graph.embedded import EmbeddedStore
 from graph.errors import NotFound, QuerySyntaxError, RefusedInput, UnsupportedFormat
 from graph.store import Dataset, Store
@@ -178,6 +178,61 @@ def test_an_update_reads_the_union_default_graph_like_a_query(store: Store) -> N
     assert store.count("urn:x:g2") == 1
     store.update("PREFIX x: <urn:x:> DELETE { GRAPH <urn:x:g2> { ?s ?p ?o } } WHERE { ?s x:p ?o . ?s ?p ?o }")
     assert store.count("urn:x:g2") == 0 and store.count("urn:x:g1") == 1
+
+
+@pytest.mark.parametrize("checked_from", [10_000, 2])  # the union always given; only when read (`_union_needed`)
+def test_updates_over_many_graphs_read_the_union_or_each_graph_as_they_ask(
+    store: Store, checked_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded, "UNION_CHECKED_FROM", checked_from)
+    for n in range(4):
+        store.update(f"INSERT DATA {{ GRAPH <urn:x:g{n}> {{ <urn:x:s{n}> <urn:x:p> {n} }} }}")
+    in_each_graph = "DELETE { GRAPH ?g { ?s <urn:x:p> ?o } } INSERT { GRAPH ?g { ?s <urn:x:q> ?o } } WHERE { GRAPH ?g { ?s <urn:x:p> ?o } }"
+    store.update(in_each_graph)
+    assert [store.count(f"urn:x:g{n}") for n in range(4)] == [1, 1, 1, 1]
+    assert store.ask("ASK { GRAPH <urn:x:g3> { <urn:x:s3> <urn:x:q> 3 } }") and not store.ask("ASK { ?s <urn:x:p> ?o }")
+    from_the_union = "INSERT { GRAPH <urn:x:all> { ?s <urn:x:seen> ?o } } WHERE { ?s <urn:x:q> ?o }"
+    store.update(from_the_union)
+    assert store.count("urn:x:all") == 4
+    with_exists = (
+        "INSERT { GRAPH <urn:x:marked> { ?s <urn:x:mark> 1 } } "
+        "WHERE { GRAPH <urn:x:g1> { ?s ?p ?o } FILTER EXISTS { ?s <urn:x:seen> ?any } }"
+    )
+    store.update(with_exists)  # the EXISTS reads the union: the triple is in <urn:x:all> only
+    assert store.ask("ASK { GRAPH <urn:x:marked> { <urn:x:s1> <urn:x:mark> 1 } }")
+    store.update("DELETE WHERE { ?s <urn:x:seen> ?o }")  # matches in the union, deletes nothing
+    assert store.count("urn:x:all") == 4
+
+
+class RecordingUpdates:
+    """A pyoxigraph store that keeps the text of every update it runs."""
+
+    def __init__(self, store: ox.Store):
+        self.store, self.updates = store, list[str]()
+
+    def update(self, text: str, **options: object) -> None:
+        self.updates.append(text)
+        self.store.update(text, **options)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+def test_the_union_is_given_as_using_only_to_updates_that_read_the_default_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Oxigraph matches each pattern once per USING graph: over thousands of graphs (a store of submissions)
+    # a small update took seconds. With many graphs, one that reads only GRAPH patterns runs without.
+    monkeypatch.setattr(embedded, "UNION_CHECKED_FROM", 2)
+    store = EmbeddedStore()
+    for n in range(3):
+        store.update(f"INSERT DATA {{ GRAPH <urn:x:g{n}> {{ <urn:x:s{n}> <urn:x:p> {n} }} }}")
+    recording = RecordingUpdates(store.oxigraph)
+    monkeypatch.setattr(store, "_store", recording)
+    store.update("DELETE { GRAPH ?g { ?s <urn:x:p> 0 } } WHERE { GRAPH ?g { ?s <urn:x:p> 0 } }")
+    store.update("INSERT { GRAPH <urn:x:all> { ?s <urn:x:seen> 1 } } WHERE { ?s <urn:x:p> ?o }")
+    assert ["USING" in text for text in recording.updates] == [False, True]
+    assert store.count("urn:x:g0") == 0 and store.count("urn:x:all") == 2
 
 
 def test_an_update_reads_the_protocol_dataset_when_one_is_given(store: Store) -> None:
