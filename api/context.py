@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,11 @@ class AppState:
     _validator: Validator | None = None
     page_cache: dict[str, tuple[float, str]] = field(default_factory=dict)
     """Parts of pages kept for a while (`api.pages`), each with when it was made; emptied by every write."""
+    writing: threading.Lock = field(default_factory=threading.Lock)
+    """Held by a write from its validation to its commit: two writes each valid alone (two corrections of one
+    event's date) are judged one after the other, never both against the store before either. One worker
+    process holds an embedded store; with --endpoint each process has its own lock, and the engine's
+    transactions order the rest."""
 
     def store(self, timeout: float | None = None, environ: Mapping[str, Any] | None = None) -> Store:
         """The store for the current request (Flask's, unless `environ` names another), with its time limit."""

@@ -95,8 +95,10 @@ def _write(graph: str, *, replace: bool) -> None:
     replaced is judged by what the store holds besides it, with what remains of the nodes it described."""
     staged = staged_body(graph)
     store = app_state().store()
-    _check(store, staged, emptied=(graph,) if replace and store.has_graph(graph) else (), source="the request body")
-    store.write_graphs({graph: staged.ntriples()}, replace=replace)
+    with app_state().writing:
+        emptied = (graph,) if replace and store.has_graph(graph) else ()
+        _check(store, staged, emptied=emptied, source="the request body")
+        store.write_graphs({graph: staged.ntriples()}, replace=replace)
 
 
 def _check(store: Store, staged: Staged, *, emptied: tuple[str, ...], source: str) -> None:
@@ -149,8 +151,9 @@ def graph_store(rest: str | None) -> Response:
             raise Problem(400, "Bad request", "DELETE names a graph: ?graph=IRI or ?default.")
         if not existed:
             raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
-        _check(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
-        store.drop_graph(graph)
+        with app_state().writing:
+            _check(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
+            store.drop_graph(graph)
         return Response(status=204)
     if graph is None and request.method == "PUT":
         raise Problem(400, "Bad request", "PUT names the graph it replaces: ?graph=IRI or ?default.")

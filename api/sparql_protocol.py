@@ -94,8 +94,9 @@ def sparql() -> Response:
                 "The update names its own graphs with USING or WITH and the request "
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
-        check_update(store, text, state.validator(), base_iri=request.base_url)
-        store.update(text, dataset or None, base_iri=request.base_url)
+        with state.writing:
+            check_update(store, text, state.validator(), base_iri=request.base_url)
+            store.update(text, dataset or None, base_iri=request.base_url)
         return Response(status=204)
     store = state.store(timeout=requested_timeout(state.settings, request.values.get("timeout")))
     asked = QueryRequest(

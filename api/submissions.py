@@ -56,14 +56,15 @@ def create() -> Response:
     )
     state = app_state()
     try:
-        outcome = submit(
-            state.store(),
-            staged,
-            submitter=submitter,
-            citation=citation,
-            comment=request.args.get("comment"),
-            validator=state.validator(),
-        )
+        with state.writing:
+            outcome = submit(
+                state.store(),
+                staged,
+                submitter=submitter,
+                citation=citation,
+                comment=request.args.get("comment"),
+                validator=state.validator(),
+            )
     except ValidationFailed as failure:
         return refusal(failure)
     location = url_for("submissions.show", key=outcome.submission.id)
@@ -117,4 +118,6 @@ def withdraw(key: str) -> Response:
             "Forbidden",
             f"{curator!r} may submit but not retract; retraction is for curators (BILATERAL_CURATORS).",
         )
-    return jsonify(retract(app_state().store(), key, curator=curator).as_dict())
+    with app_state().writing:
+        retracted = retract(app_state().store(), key, curator=curator)
+    return jsonify(retracted.as_dict())

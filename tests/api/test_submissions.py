@@ -5,6 +5,8 @@ same gate on the Graph Store Protocol; every shapes fixture submitted one by one
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from api.app import create_app
 from api.settings import Settings
 from graph.embedded import EmbeddedStore
 from graph.loading import init_store
+from graph.validation import Validator
 from tests.shapes.test_fixtures import INVALID, VALID, fixture_data
 
 BL = "https://w3id.org/bilateral/ontology#"
@@ -287,6 +290,44 @@ def test_writes_into_reserved_graphs_are_refused(client: FlaskClient, store: Emb
     )
     assert put.status_code == 400 and "is reserved" in json.loads(put.data)["detail"]
     assert sparql_update(client, "DROP GRAPH <urn:x:said>").status_code == 204
+
+
+def test_two_writes_each_valid_alone_are_judged_one_after_the_other(
+    client: FlaskClient, store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two corrections of one event's last day, each valid against the store as it was: judged side by side
+    # they would both pass and leave the event with two bl:latest.
+    event = "<https://w3id.org/bilateral/id/event/lee-trump-summit-2025-08-25>"
+    graph = "<https://w3id.org/bilateral/graph/source/seed-000>"
+
+    def moved_to(day: str) -> str:
+        return (
+            f"PREFIX bl: <{BL}> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+            f"DELETE DATA {{ GRAPH {graph} {{ {event} bl:latest '2025-08-25'^^xsd:date }} }} ; "
+            f"INSERT DATA {{ GRAPH {graph} {{ {event} bl:latest '{day}'^^xsd:date }} }}"
+        )
+
+    judge = Validator.validate_staged
+
+    def slowly(self: Validator, *args: object, **options: object) -> object:
+        report = judge(self, *args, **options)  # type: ignore[arg-type]
+        time.sleep(0.3)  # the window in which the other write would be judged on the same store
+        return report
+
+    monkeypatch.setattr(Validator, "validate_staged", slowly)
+    answers: list[int] = []
+
+    def write(day: str) -> None:
+        answers.append(sparql_update(client.application.test_client(), moved_to(day)).status_code)
+
+    writers = [threading.Thread(target=write, args=(day,)) for day in ("2025-08-26", "2025-08-27")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert sorted(answers) == [204, 422]
+    latest = store.select(f"SELECT ?d WHERE {{ {event} <{BL}latest> ?d }}").rows
+    assert len(latest) == 1
 
 
 def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
