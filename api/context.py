@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from api.problems import Problem
 from api.settings import Settings
 from graph.store import Store
 from graph.validation import Validator
@@ -24,11 +26,27 @@ class AppState:
     _validator: Validator | None = None
     page_cache: dict[str, tuple[float, str]] = field(default_factory=dict)
     """Parts of pages kept for a while (`api.pages`), each with when it was made; emptied by every write."""
-    writing: threading.Lock = field(default_factory=threading.Lock)
-    """Held by a write from its validation to its commit: two writes each valid alone (two corrections of one
-    event's date) are judged one after the other, never both against the store before either. One worker
-    process holds an embedded store; with --endpoint each process has its own lock, and the engine's
-    transactions order the rest."""
+    _writing: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def one_write_at_a_time(self) -> Iterator[None]:
+        """Held by a write from its validation to its commit: two writes each valid alone (two corrections of
+        one event's date) are judged one after the other, never both against the store before either. A
+        write that waits longer than the time limit (behind one whose checks overran it, say) answers 503.
+        One worker process holds an embedded store; with --endpoint each process has its own lock, and the
+        engine's transactions order the rest."""
+        if not self._writing.acquire(timeout=self.settings.timeout_s):
+            raise Problem(
+                503,
+                "Another write is in progress",
+                f"Writes are judged one at a time and another has held this server for over "
+                f"{self.settings.timeout_s:g} s; send this one again shortly.",
+                {"Retry-After": "5"},
+            )
+        try:
+            yield
+        finally:
+            self._writing.release()
 
     def store(self, timeout: float | None = None, environ: Mapping[str, Any] | None = None) -> Store:
         """The store for the current request (Flask's, unless `environ` names another), with its time limit."""

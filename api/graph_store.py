@@ -95,7 +95,7 @@ def _write(graph: str, *, replace: bool) -> None:
     replaced is judged by what the store holds besides it, with what remains of the nodes it described."""
     staged = staged_body(graph)
     store = app_state().store()
-    with app_state().writing:
+    with app_state().one_write_at_a_time():
         emptied = (graph,) if replace and store.has_graph(graph) else ()
         _check(store, staged, emptied=emptied, source="the request body")
         store.write_graphs({graph: staged.ntriples()}, replace=replace)
@@ -151,7 +151,7 @@ def graph_store(rest: str | None) -> Response:
             raise Problem(400, "Bad request", "DELETE names a graph: ?graph=IRI or ?default.")
         if not existed:
             raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
-        with app_state().writing:
+        with app_state().one_write_at_a_time():
             _check(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
             store.drop_graph(graph)
         return Response(status=204)

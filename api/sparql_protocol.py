@@ -94,7 +94,7 @@ def sparql() -> Response:
                 "The update names its own graphs with USING or WITH and the request "
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
-        with state.writing:
+        with state.one_write_at_a_time():
             check_update(store, text, state.validator(), base_iri=request.base_url)
             store.update(text, dataset or None, base_iri=request.base_url)
         return Response(status=204)

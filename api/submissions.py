@@ -56,7 +56,7 @@ def create() -> Response:
     )
     state = app_state()
     try:
-        with state.writing:
+        with state.one_write_at_a_time():
             outcome = submit(
                 state.store(),
                 staged,
@@ -118,6 +118,6 @@ def withdraw(key: str) -> Response:
             "Forbidden",
             f"{curator!r} may submit but not retract; retraction is for curators (BILATERAL_CURATORS).",
         )
-    with app_state().writing:
+    with app_state().one_write_at_a_time():
         retracted = retract(app_state().store(), key, curator=curator)
     return jsonify(retracted.as_dict())

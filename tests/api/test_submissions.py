@@ -330,6 +330,35 @@ def test_two_writes_each_valid_alone_are_judged_one_after_the_other(
     assert len(latest) == 1
 
 
+def test_a_write_that_waits_past_the_time_limit_for_another_is_told_to_retry(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(tokens={WRITER: "writer"}, timeout_s=0.2)
+    app = create_app(settings, lambda *_: store)
+    judge = Validator.validate_staged
+
+    def slowly(self: Validator, *args: object, **options: object) -> object:
+        time.sleep(0.6)
+        return judge(self, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Validator, "validate_staged", slowly)
+    answers: list[tuple[int, str | None]] = []
+
+    def write(n: int) -> None:
+        update = f"INSERT DATA {{ GRAPH <urn:x:waits> {{ <urn:x:a{n}> <urn:x:p> {n} }} }}"
+        answer = sparql_update(app.test_client(), update)
+        answers.append((answer.status_code, answer.headers.get("Retry-After")))
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+    for writer in writers:
+        writer.start()
+        time.sleep(0.05)
+    for writer in writers:
+        writer.join()
+    assert sorted(answers, key=lambda a: a[0]) == [(204, None), (503, "5")]
+    assert store.count("urn:x:waits") == 1
+
+
 def test_graph_copies_from_the_default_graph_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     for update in ("COPY DEFAULT TO <urn:x:g>", "MOVE SILENT DEFAULT TO GRAPH <urn:x:g>", "ADD DEFAULT TO <urn:x:g>"):
