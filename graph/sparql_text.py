@@ -291,6 +291,26 @@ def with_dataset(update: str, default: list[str], named: list[str]) -> str:
     return update
 
 
+def lone_where(update: str) -> tuple[int, int] | None:
+    """Where the WHERE group (`{ … }`, braces included) of an update of one DELETE/INSERT … WHERE operation
+    without WITH or USING starts and ends; None for any other update.
+
+    >>> update = "PREFIX x: <urn:x:> DELETE { ?s x:p ?o } WHERE { ?s x:p ?o }"
+    >>> start, end = lone_where(update); update[start:end]
+    '{ ?s x:p ?o }'
+    """
+    spans = operation_spans(update)
+    if len(spans) != 1:
+        return None
+    start, end = spans[0]
+    hidden = blank_literals(update)[start:end]
+    where = next(keywords(_WHERE, hidden), None)
+    if not _MODIFY.match(hidden) or where is None or DATASET_CLAUSE.search(hidden[: where.start()]):
+        return None
+    opening = hidden.index("{", where.start())
+    return start + opening, start + group_end(hidden, opening)
+
+
 PARSED_AT_MOST = 64 * 1024
 """`reads_default_graph` parses updates up to this many characters; a longer one is taken to read it."""
 _GRAPH_PATTERNS = frozenset({"Graph", "GraphGraphPattern"})  # algebra, and parse trees left in EXISTS
