@@ -21,6 +21,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from api.access_log import WsgiApp
 from api.problems import PROBLEM, TOO_LARGE, problem_body
+from graph.parsing import GZIP_ERRORS, gzip_failure
 
 GZIP = ("gzip", "x-gzip")
 PLAIN = ("", "identity")
@@ -53,12 +54,11 @@ class RequestBodies:
         if coding in GZIP:
             try:
                 body = gunzip(body, self.limit + 1)
-            except (zlib.error, EOFError) as error:
-                reason = "it ends before its compressed data does" if isinstance(error, EOFError) else str(error)
+            except GZIP_ERRORS as error:
                 return answer(
                     400,
                     f"The request body is declared gzip-compressed (Content-Encoding: {coding}) but cannot be "
-                    f"decompressed: {reason}. Send it compressed whole, or without Content-Encoding.",
+                    f"decompressed: {gzip_failure(error)}. Send it compressed whole, or without Content-Encoding.",
                 )
             if len(body) > self.limit:
                 return answer(413, TOO_LARGE + " (decompressed)")

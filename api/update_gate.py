@@ -200,9 +200,10 @@ _VARIABLE_GRAPH = re.compile(r"GRAPH\s+[?$]", re.IGNORECASE)
 
 
 def _written_graphs(operation: str) -> set[str]:
-    """The graph names an operation may write into, as written; the source of a transfer, the graphs its
-    WHERE reads and words in its literals are read too, which only makes this wider. Only asked when a later
-    operation of the request empties a graph, or when the update spells a reserved graph name."""
+    """The graph names an operation (or a whole update) may write into, as written; the source of a
+    transfer, the graphs its WHERE reads and words in its literals are read too, which only makes this wider.
+    Only asked when a later operation of the request empties a graph, or when the update spells a reserved
+    graph name."""
     return set(_WRITTEN_GRAPH.findall(operation))
 
 
@@ -313,15 +314,14 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     ):
         if found:
             raise RefusedInput(message.format(operation=_quoted(found[0])))
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
     if RESERVED_GRAPHS in update:  # a reserved name, or the base or prefix of one, is spelled in the text
-        named = {name for start, end in operation_spans(update) for name in _written_graphs(update[start:end])}
-        head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
-        refuse_reserved(_graph_iris(sorted(named | set(preview.emptied_graphs)), head))
+        refuse_reserved(_graph_iris(sorted(_written_graphs(update) | set(preview.emptied_graphs)), head))
     inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=_quoted(preview.written_then_emptied[0])))
-    emptied = _graph_iris(preview.emptied_graphs, (f"BASE <{base_iri}>\n" if base_iri else "") + prologue)
+    emptied = _graph_iris(preview.emptied_graphs, head)
     stage_what_remains(store, deleted, emptied, into=inserted)
     if not len(inserted):
         return

@@ -190,10 +190,8 @@ def _context_queries(dataset: ox.Store, store: Store, ignoring: tuple[str, ...])
     The store's IRIs are read from every graph but those `ignoring` names, which the CONSTRUCTs leave out
     too."""
 
-    def run(query: str) -> list[str]:
-        solutions = dataset.query(query, use_default_graph_as_union=True)
-        assert isinstance(solutions, ox.QuerySolutions)
-        return [s[0].value for s in solutions if isinstance(s[0], ox.NamedNode)]
+    def run(query: str) -> set[str]:
+        return _values(dataset.query(query, use_default_graph_as_union=True))
 
     graphs = [g for g in store.named_graphs() if g not in ignoring] if ignoring else None
     limit = min(KNOWN_LIMIT, len(dataset))

@@ -153,7 +153,13 @@ def load_file(load: Callable[..., None], path: Path, **options: object) -> None:
         load(input=stream, **options)
 
 
-_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+"""What reading gzip data that is not gzip, or is cut short, raises."""
+
+
+def gzip_failure(error: BaseException) -> str:
+    """Why gzip data could not be read, from one of GZIP_ERRORS, for a message."""
+    return "it ends before its compressed data does" if isinstance(error, EOFError) else str(error)
 
 
 @contextmanager
@@ -161,11 +167,10 @@ def gzip_errors_named(source: str) -> Iterator[None]:
     """Turn a failure to decompress a gzipped file into a ParseError naming it."""
     try:
         yield
-    except _GZIP_ERRORS as error:
-        reason = "it ends before its compressed data does" if isinstance(error, EOFError) else str(error)
+    except GZIP_ERRORS as error:
         raise ParseError(
-            f"the file is named .gz but cannot be read as gzip ({reason}); check the file, or rename it if "
-            "it is not compressed.",
+            f"the file is named .gz but cannot be read as gzip ({gzip_failure(error)}); check the file, or "
+            "rename it if it is not compressed.",
             source=source,
         ) from None
 
