@@ -29,7 +29,7 @@ from api.cli_options import (
     store_options,
     write_whole,
 )
-from api.tables import aligned, format_table, with_prefixes
+from api.tables import aligned, with_prefixes, write_answer
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import query_form
@@ -132,12 +132,12 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
     full, added_lines = with_prefixes(text)
     with open_from(store_dir, endpoint) as store:
         try:
-            if fmt == "table" or (fmt is None and sys.stdout.isatty()):
-                click.echo(format_table(store, full, form))
-                return
-            default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
             out = sys.stdout.buffer
-            store.serialize(full, fmt or default, out)
+            if fmt == "table" or (fmt is None and sys.stdout.isatty()):
+                write_answer(store, full, form, out)
+            else:
+                default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
+                store.serialize(full, fmt or default, out)
             out.flush()
         except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit

@@ -1,16 +1,27 @@
-"""Query results for people: the prefixes a query may leave undeclared, and aligned text tables."""
+"""Query results for people: the prefixes a query may leave undeclared, aligned text tables, and Turtle with
+prefixes, written as the answer comes so that a large one neither waits nor fills the memory."""
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
+from typing import IO
 
-from rdflib import Literal, URIRef
-from rdflib.term import Node
+import pyoxigraph as ox
+from rdflib import Graph
 
 from graph.namespaces import PREFIXES
 from graph.store import Store
+from graph.terms import converter
 
 _DECLARED = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
+MEASURED_ROWS = 1000
+"""The rows that set the columns' widths; the rows after them are written as they come, in those widths."""
+PRETTY_AT_MOST = 10_000
+"""The most triples written as rdflib's sorted Turtle; a larger answer is streamed by Oxigraph."""
+_LINES_A_WRITE = 500
 
 
 def with_prefixes(query: str) -> tuple[str, int]:
@@ -23,39 +34,90 @@ def with_prefixes(query: str) -> tuple[str, int]:
     return header + "\n" + query, 1
 
 
-def short(term: Node | None) -> str:
+def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
     """A term as a table cell: prefixed names for known namespaces, literal values without quotes."""
     if term is None:
         return ""
-    if isinstance(term, URIRef):
-        text = str(term)
+    if isinstance(term, ox.NamedNode):
+        text = term.value
         for prefix, namespace in PREFIXES.items():
             if text.startswith(namespace) and "#" not in text[len(namespace) :]:
                 return f"{prefix}:{text[len(namespace) :]}"
         return f"<{text}>"
-    if isinstance(term, Literal):
-        return f"{term}@{term.language}" if term.language else str(term)
-    return term.n3()
+    if isinstance(term, ox.Literal):
+        return f"{term.value}@{term.language}" if term.language else term.value
+    return str(term)
 
 
-def format_table(store: Store, query: str, form: str) -> str:
-    """Run a query and lay its answer out for a terminal."""
+def write_answer(store: Store, query: str, form: str, output: IO[bytes]) -> None:
+    """Run a query and lay its answer out for a terminal: yes or no, a table, or Turtle."""
     if form == "ASK":
-        return "yes" if store.ask(query) else "no"
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        graph = store.construct(query)
-        for prefix, namespace in PREFIXES.items():
-            graph.bind(prefix, namespace)
-        return str(graph.serialize(format="turtle")).rstrip()
-    solutions = store.select(query)
-    return aligned(solutions.variables, [[short(t) for t in row] for row in solutions.rows])
+        output.write(b"yes\n" if store.ask(query) else b"no\n")
+    elif form in ("CONSTRUCT", "DESCRIBE"):
+        write_turtle(store.stream_construct(query), output)
+    else:
+        answer = store.stream_select(query)
+        write_table(answer.variables, ([short(t) for t in row] for row in answer.rows), output)
+
+
+def write_table(header: list[str], rows: Iterator[list[str]], output: IO[bytes]) -> None:
+    """Rows of text as columns under their header, with a row count. The first `MEASURED_ROWS` rows set the
+    widths; a longer cell further down pushes its line's next cells right."""
+    measured = list(islice(rows, MEASURED_ROWS))
+    widths = [max([len(h)] + [len(r[i]) for r in measured]) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    _write_lines(output, [line(header), line(["-" * w for w in widths])])
+    count = 0
+    lines: list[str] = []
+    for cells in chain(measured, rows):
+        count += 1
+        lines.append(line(cells))
+        if len(lines) == _LINES_A_WRITE:
+            _write_lines(output, lines)
+            lines = []
+    _write_lines(output, [*lines, f"({count} row{'s' if count != 1 else ''})"])
 
 
 def aligned(header: list[str], cells: list[list[str]]) -> str:
-    """Rows of text as aligned columns under their header, with a row count."""
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
-    return "\n".join(lines)
+    """Rows of text as aligned columns under their header, with a row count, as one string."""
+    written = io.BytesIO()
+    write_table(header, iter(cells), written)
+    return written.getvalue().decode("utf-8").rstrip("\n")
+
+
+def write_turtle(triples: Iterator[ox.Triple], output: IO[bytes]) -> None:
+    """Triples as Turtle with the known prefixes: sorted by rdflib up to `PRETTY_AT_MOST` triples, streamed by
+    Oxigraph beyond (grouped where the answer repeats a subject, the prefixes those first triples use)."""
+    first = list(islice(triples, PRETTY_AT_MOST + 1))
+    if len(first) <= PRETTY_AT_MOST:
+        graph, convert = Graph(), converter()
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        for t in first:
+            graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
+        output.write(graph.serialize(format="turtle").rstrip().encode("utf-8") + b"\n")
+        return
+    ox.serialize(chain(first, triples), output, ox.RdfFormat.TURTLE, prefixes=_prefixes_in(first))
+
+
+def _prefixes_in(triples: Iterable[ox.Triple]) -> dict[str, str]:
+    """The known prefixes the triples' IRIs use, but those whose names would need escaping (a `/` after
+    the namespace, as in `id:`)."""
+    used: set[str] = set()
+    spoiled: set[str] = set()
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode):
+                for prefix, namespace in PREFIXES.items():
+                    if term.value.startswith(namespace):
+                        local = term.value[len(namespace) :]
+                        (spoiled if "/" in local or "#" in local else used).add(prefix)
+    return {p: n for p, n in PREFIXES.items() if p in used - spoiled}
+
+
+def _write_lines(output: IO[bytes], lines: list[str]) -> None:
+    if lines:
+        output.write(("\n".join(lines) + "\n").encode("utf-8"))

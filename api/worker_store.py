@@ -31,7 +31,7 @@ from api.context import StoreFactory
 from api.problems import problem_message
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout, StoreUnavailable
-from graph.store import Dataset, GraphData, RdfInput, Solutions, Store
+from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream, Store
 
 log = logging.getLogger("bilateral.serve")
 T = TypeVar("T")
@@ -149,6 +149,17 @@ class TimedStore(Store):
 
     def construct(self, query: str) -> Graph:
         return self._within_limit(self._store.construct, query)
+
+    # A stream is read whole within the limit: the watchdog bounds calls, not a reader's pace.
+    def stream_select(self, query: str) -> SolutionStream:
+        def read() -> SolutionStream:
+            answer = self._store.stream_select(query)
+            return SolutionStream(answer.variables, iter(list(answer.rows)))
+
+        return self._within_limit(read)
+
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        return iter(self._within_limit(lambda: list(self._store.stream_construct(query))))
 
     def _serialize(
         self,

@@ -6,9 +6,9 @@ Queries see the union of the named graphs as their default graph; results are se
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -27,7 +27,7 @@ from graph.sparql_text import (
     syntax_error,
     with_dataset,
 )
-from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update
+from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream, Store, graphs_update
 from graph.terms import converter, graph_node
 
 UNION_CHECKED_FROM = 64
@@ -35,6 +35,7 @@ UNION_CHECKED_FROM = 64
 and one that does is given its solutions rather than the union (`_bound`)."""
 BOUND_AT_MOST = 100_000
 """The most solutions `_bound` writes into an update."""
+_T = TypeVar("_T")
 
 
 class EmbeddedStore(Store):
@@ -133,6 +134,18 @@ class EmbeddedStore(Store):
         except (OSError, RuntimeError) as error:
             raise evaluation_error(error) from None
         return Graph(store=table)
+
+    def stream_select(self, query: str) -> SolutionStream:
+        result = self._run(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("stream_select() takes a SELECT query.")
+        return SolutionStream([v.value for v in result.variables], _evaluated(result))
+
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        result = self._run(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("stream_construct() takes a CONSTRUCT or DESCRIBE query.")
+        return _evaluated(result)
 
     def _serialize(
         self,
@@ -250,6 +263,14 @@ class EmbeddedStore(Store):
         if self.path is not None:
             self._store.flush()
         del self._store
+
+
+def _evaluated(answer: Iterable[_T]) -> Iterator[_T]:
+    """An answer read as the engine evaluates it, its failures told as `evaluation_error`s."""
+    try:
+        yield from answer
+    except (OSError, RuntimeError) as error:
+        raise evaluation_error(error) from None
 
 
 def evaluation_error(error: Exception) -> StoreError:

@@ -12,10 +12,10 @@ import ast
 import json
 import os
 import urllib.error
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http.client import HTTPResponse
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -28,7 +28,16 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.parsing import load_file
 from graph.sparql_text import query_form, syntax_error
-from graph.store import Dataset, GraphData, RdfInput, Solutions, Store, graphs_update, own_dataset
+from graph.store import (
+    Dataset,
+    GraphData,
+    RdfInput,
+    Solutions,
+    SolutionStream,
+    Store,
+    graphs_update,
+    own_dataset,
+)
 from graph.terms import graph_node, to_rdflib
 
 _POOL = urllib3.PoolManager(maxsize=16)
@@ -37,6 +46,7 @@ os.register_at_fork(after_in_child=_POOL.clear)  # a forked worker opens connect
 _CHUNK = 1 << 16
 _UPDATE_URLS: dict[str, str] = {}
 """The update URL found for each query URL (see `RemoteStore.update_url`)."""
+_T = TypeVar("_T")
 _LARGE_BODY = 1 << 20
 """A request this long, cut off by the server while it was sent, was most likely over its size limit."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -229,6 +239,33 @@ class RemoteStore(Store):
             raise TypeError(f"construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
         body = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query)).read()
         return Graph().parse(data=body, format="nt")
+
+    def stream_select(self, query: str) -> SolutionStream:
+        if (form := query_form(query)) != "SELECT":
+            raise TypeError(f"stream_select() takes a SELECT query, not {form}.")
+        response = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query))
+        try:  # the head is read here; the rows as they are taken
+            result = ox.parse_query_results(response, ox.QueryResultsFormat.JSON)
+        except SyntaxError:
+            raise StoreError(
+                f"{self.query_url} did not answer with SPARQL JSON results; check that --endpoint is the "
+                "server's SPARQL query URL."
+            ) from None
+        assert isinstance(result, ox.QuerySolutions)
+        return SolutionStream([v.value for v in result.variables], self._received(result))
+
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        if (form := query_form(query)) not in ("CONSTRUCT", "DESCRIBE"):
+            raise TypeError(f"stream_construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
+        response = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query))
+        return (quad.triple for quad in self._received(ox.parse(response, ox.RdfFormat.N_TRIPLES)))
+
+    def _received(self, answer: Iterable[_T]) -> Iterator[_T]:
+        """An answer read from the server as it is taken, a broken or cut one told as a StoreError."""
+        try:
+            yield from answer
+        except (OSError, SyntaxError) as error:
+            raise StoreError(f"The answer of {self.query_url} broke off or could not be read: {error}") from None
 
     def _serialize(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pyoxigraph as ox
 from pyoxigraph import RdfFormat
 from rdflib import Graph
 from rdflib.term import Node
@@ -43,6 +44,15 @@ class Solutions:
             {name: value for name, value in zip(self.variables, row, strict=True) if value is not None}
             for row in self.rows
         ]
+
+
+@dataclass(frozen=True)
+class SolutionStream:
+    """The answer to a SELECT query read as the engine gives it, for answers too large to hold: variable
+    names, then one row of pyoxigraph terms (or None) at a time. Read it once."""
+
+    variables: list[str]
+    rows: Iterator[ox.QuerySolution]
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,14 @@ class Store(ABC):
     @abstractmethod
     def construct(self, query: str) -> Graph:
         """Run a CONSTRUCT or DESCRIBE query and return the triples as an rdflib Graph."""
+
+    @abstractmethod
+    def stream_select(self, query: str) -> SolutionStream:
+        """Run a SELECT query and return its rows as they come, in pyoxigraph terms, none of them held."""
+
+    @abstractmethod
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query and return its triples as they come, in pyoxigraph terms."""
 
     @abstractmethod
     def _serialize(

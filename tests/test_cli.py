@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 import click
+import pyoxigraph as ox
 import pytest
 
 from api.cli_options import write_whole
@@ -267,3 +268,42 @@ def test_query_results_that_cannot_be_written_or_evaluated_end_cleanly(tmp_path:
     for fmt in ("json", "table"):
         failed = bilateral("query", "--store", store, "--format", fmt, unreachable)
         assert failed.returncode == 2 and "error: The query failed while it ran" in failed.stderr, failed.stderr
+
+
+def test_a_large_answer_is_laid_out_as_it_comes(tmp_path: Path) -> None:
+    from api.tables import MEASURED_ROWS, PRETTY_AT_MOST
+
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    pairs = "SELECT ?a ?b WHERE { ?a a bl:Country . ?b a bl:Country }"
+    as_tsv = bilateral("query", "--store", store, "--format", "tsv", pairs)
+    count = len(as_tsv.stdout.splitlines()) - 1
+    assert MEASURED_ROWS < count < PRETTY_AT_MOST
+    table = bilateral("query", "--store", store, "--format", "table", pairs)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["a", "b"] and lines[-1] == f"({count} rows)" and len(lines) == count + 3
+    assert {tuple(line.split()) for line in lines[2:-1]} == {
+        tuple(cell.replace("<https://w3id.org/bilateral/id/", "id:").rstrip(">") for cell in line.split("\t"))
+        for line in as_tsv.stdout.splitlines()[1:]
+    }
+    # Past PRETTY_AT_MOST triples, Oxigraph writes the Turtle as the triples come: the same triples.
+    fanned = "CONSTRUCT { ?a bl:p1 ?b . ?a bl:p2 ?b . ?a bl:p3 ?b . ?a bl:p4 ?b } WHERE { ?a a bl:Country . ?b a bl:Country }"
+    turtle = bilateral("query", "--store", store, "--format", "table", fanned)
+    assert turtle.returncode == 0, turtle.stderr
+    assert turtle.stdout.startswith("@prefix bl: <https://w3id.org/bilateral/ontology#> .\n")
+    assert "@prefix id:" not in turtle.stdout  # its names hold a `/`, which Turtle would escape
+    written = {str(t) for t in ox.parse(turtle.stdout.encode(), ox.RdfFormat.TURTLE)}
+    assert len(written) == 4 * count > PRETTY_AT_MOST
+    plain = bilateral("query", "--store", store, "--format", "ntriples", fanned)
+    assert written == {str(t) for t in ox.parse(plain.stdout.encode(), ox.RdfFormat.N_TRIPLES)}
+
+
+def test_a_table_sizes_its_columns_by_its_first_rows() -> None:
+    from api.tables import MEASURED_ROWS, aligned
+
+    rows = [["x", "1"]] * MEASURED_ROWS + [["longer", "2"]]
+    lines = aligned(["name", "n"], rows).splitlines()
+    assert lines[:3] == ["name  n", "----  -", "x     1"]
+    assert lines[-2:] == ["longer  2", f"({MEASURED_ROWS + 1} rows)"]  # pushed right, not cut
+    assert aligned(["name"], [["Seoul"]]).splitlines() == ["name", "-----", "Seoul", "(1 row)"]

@@ -77,6 +77,33 @@ def test_ask_and_construct(store: Store) -> None:
     }
 
 
+def test_streamed_answers_are_the_answers_in_engine_terms(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    store.load(b'<http://example.org/c> <http://example.org/p> "3" .', ox.RdfFormat.N_TRIPLES, graph=G2)
+    query = "SELECT ?s ?o ?x WHERE { ?s <http://example.org/p> ?o OPTIONAL { ?s <http://nope> ?x } } ORDER BY ?o"
+    streamed = store.stream_select(query)
+    assert streamed.variables == ["s", "o", "x"]
+    rows = [tuple(row) for row in streamed.rows]
+    assert rows == [
+        (ox.NamedNode("http://example.org/a"), ox.Literal("1"), None),
+        (ox.NamedNode("http://example.org/b"), ox.Literal("2", language="en"), None),
+        (ox.NamedNode("http://example.org/c"), ox.Literal("3"), None),
+    ]
+    assert [tuple(map(str, r[:2])) for r in store.select(query).rows] == [(r[0].value, r[1].value) for r in rows]
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    triples = set(store.stream_construct(construct))
+    assert len(triples) == 4 and all(isinstance(t, ox.Triple) for t in triples)
+    assert {tuple(str(term) for term in t) for t in store.construct(construct)} == {
+        (t.subject.value, t.predicate.value, t.object.value) for t in triples
+    }
+    with pytest.raises(TypeError):
+        store.stream_select(construct)
+    with pytest.raises(TypeError):
+        store.stream_construct(query)
+    with pytest.raises(QuerySyntaxError):
+        store.stream_select("SELECT * WHERE { ?s ?p }")
+
+
 @pytest.mark.parametrize(
     ("query", "fmt", "media_type"),
     [
