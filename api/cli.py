@@ -29,7 +29,7 @@ from api.cli_options import (
     store_options,
     write_whole,
 )
-from api.tables import aligned, with_prefixes, write_answer
+from api.tables import aligned, slashed_name_hint, with_prefixes, write_answer
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import query_form
@@ -117,7 +117,8 @@ def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint
 def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
     """Run a SPARQL query given as text, @FILE or - (stdin); a table on a terminal, a standard format otherwise.
 
-    Common prefixes (bl:, id:, rdfs:, skos:, prov:, xsd:, …) may be used without declaring them.
+    Common prefixes (bl:, rdfs:, skos:, prov:, xsd:, …, and country:KOR, person:…, event:… for the
+    instances) may be used without declaring them.
     """
     text = read_query(query)
     try:
@@ -146,7 +147,8 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
             if error.line is not None:
                 line = error.line - added_lines
                 raise QuerySyntaxError(
-                    f"SPARQL syntax error at line {line}, column {error.column}: {str(error).split(': ', 2)[-1]}",
+                    f"SPARQL syntax error at line {line}, column {error.column}: {str(error).split(': ', 2)[-1]}"
+                    + slashed_name_hint(text),
                     line=line,
                     column=error.column,
                 ) from None

@@ -12,11 +12,18 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph
 
-from graph.namespaces import PREFIXES
+from graph.namespaces import INSTANCE_KINDS, INSTANCE_PREFIXES
+from graph.namespaces import PREFIXES as COMMON_PREFIXES
 from graph.store import Store
 from graph.terms import converter
 
 _DECLARED = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r"(?:[\w:-](?:[\w.:-]*[\w:-])?)?")
+"""The part of a prefixed name after its prefix, without the escapes SPARQL and Turtle would need for a `/`,
+a `#`, a `~` or a final `.`: an IRI whose rest is not plain is written whole."""
+PREFIXES = {**COMMON_PREFIXES, **INSTANCE_PREFIXES}
+"""The prefixes a query may use undeclared, and a table or Turtle shows names with."""
+_SLASHED_NAME = re.compile(r"(?<![\w<?$])id:(\w+)/([\w.-]*\w)")
 MEASURED_ROWS = 1000
 """The rows that set the columns' widths; the rows after them are written as they come, in those widths."""
 PRETTY_AT_MOST = 10_000
@@ -34,14 +41,24 @@ def with_prefixes(query: str) -> tuple[str, int]:
     return header + "\n" + query, 1
 
 
+def slashed_name_hint(query: str) -> str:
+    """A hint for a query that writes an instance as `id:country/KOR`, which SPARQL cannot read."""
+    found = _SLASHED_NAME.search(query)
+    if found is None:
+        return ""
+    kind, key = found.groups()
+    fix = f"{kind}:{key}" if kind in INSTANCE_KINDS else f"<{PREFIXES['id']}{kind}/{key}>"
+    return f"; `{found.group(0)}` is not a name SPARQL can read (no `/` after a prefix): write {fix}."
+
+
 def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
     """A term as a table cell: prefixed names for known namespaces, literal values without quotes."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
         text = term.value
-        for prefix, namespace in PREFIXES.items():
-            if text.startswith(namespace) and "#" not in text[len(namespace) :]:
+        for prefix, namespace in PREFIXES.items():  # a name as a query may write it: `country:KOR`
+            if text.startswith(namespace) and _PLAIN_NAME.fullmatch(text, len(namespace)):
                 return f"{prefix}:{text[len(namespace) :]}"
         return f"<{text}>"
     if isinstance(term, ox.Literal):
@@ -104,8 +121,7 @@ def write_turtle(triples: Iterator[ox.Triple], output: IO[bytes]) -> None:
 
 
 def _prefixes_in(triples: Iterable[ox.Triple]) -> dict[str, str]:
-    """The known prefixes the triples' IRIs use, but those whose names would need escaping (a `/` after
-    the namespace, as in `id:`)."""
+    """The known prefixes the triples' IRIs use, but those whose names would need escaping."""
     used: set[str] = set()
     spoiled: set[str] = set()
     for triple in triples:
@@ -113,8 +129,7 @@ def _prefixes_in(triples: Iterable[ox.Triple]) -> dict[str, str]:
             if isinstance(term, ox.NamedNode):
                 for prefix, namespace in PREFIXES.items():
                     if term.value.startswith(namespace):
-                        local = term.value[len(namespace) :]
-                        (spoiled if "/" in local or "#" in local else used).add(prefix)
+                        (used if _PLAIN_NAME.fullmatch(term.value, len(namespace)) else spoiled).add(prefix)
     return {p: n for p, n in PREFIXES.items() if p in used - spoiled}
 
 

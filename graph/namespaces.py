@@ -49,6 +49,26 @@ def refuse_reserved(graphs: Iterable[str]) -> None:
             )
 
 
+INSTANCE_KINDS = (
+    "country",
+    "person",
+    "office",
+    "holding",
+    "event",
+    "participation",
+    "dyad",
+    "dispute",
+    "claim",
+    "alliance",
+    "membership",
+    "organization",
+    "place",
+    "topic",
+    "source",
+)
+"""The kinds of instance the ontology's data names, each with its prefix (``country:KOR`` is
+``id/country/KOR``): SPARQL and Turtle cannot write ``id:country/KOR``, a ``/`` being no part of a prefixed name."""
+
 PREFIXES: dict[str, str] = {
     "bl": str(BL),
     "blsh": str(BLSH),
@@ -65,7 +85,10 @@ PREFIXES: dict[str, str] = {
     "schema": "https://schema.org/",
     "sh": "http://www.w3.org/ns/shacl#",
 }
-"""Prefixes offered to query writers (``bilateral query`` and the HTTP page)."""
+"""Prefixes offered to query writers (``bilateral query`` and the HTTP page) and used in reports."""
+INSTANCE_PREFIXES = {kind: f"{ID}{kind}/" for kind in INSTANCE_KINDS}
+"""The prefix of each kind of instance, offered to query writers beside PREFIXES. Reports name instances
+whole, for the programs that read them."""
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 

@@ -284,19 +284,44 @@ def test_a_large_answer_is_laid_out_as_it_comes(tmp_path: Path) -> None:
     lines = table.stdout.splitlines()
     assert lines[0].split() == ["a", "b"] and lines[-1] == f"({count} rows)" and len(lines) == count + 3
     assert {tuple(line.split()) for line in lines[2:-1]} == {
-        tuple(cell.replace("<https://w3id.org/bilateral/id/", "id:").rstrip(">") for cell in line.split("\t"))
+        tuple(
+            cell.replace("<https://w3id.org/bilateral/id/country/", "country:").rstrip(">") for cell in line.split("\t")
+        )
         for line in as_tsv.stdout.splitlines()[1:]
     }
     # Past PRETTY_AT_MOST triples, Oxigraph writes the Turtle as the triples come: the same triples.
     fanned = "CONSTRUCT { ?a bl:p1 ?b . ?a bl:p2 ?b . ?a bl:p3 ?b . ?a bl:p4 ?b } WHERE { ?a a bl:Country . ?b a bl:Country }"
     turtle = bilateral("query", "--store", store, "--format", "table", fanned)
     assert turtle.returncode == 0, turtle.stderr
-    assert turtle.stdout.startswith("@prefix bl: <https://w3id.org/bilateral/ontology#> .\n")
-    assert "@prefix id:" not in turtle.stdout  # its names hold a `/`, which Turtle would escape
+    assert "@prefix bl: <https://w3id.org/bilateral/ontology#> .\n" in turtle.stdout
+    assert "@prefix country: <https://w3id.org/bilateral/id/country/> .\n" in turtle.stdout
+    assert "@prefix id:" not in turtle.stdout  # its names would hold a `/`, which Turtle escapes
     written = {str(t) for t in ox.parse(turtle.stdout.encode(), ox.RdfFormat.TURTLE)}
     assert len(written) == 4 * count > PRETTY_AT_MOST
     plain = bilateral("query", "--store", store, "--format", "ntriples", fanned)
     assert written == {str(t) for t in ox.parse(plain.stdout.encode(), ox.RdfFormat.N_TRIPLES)}
+
+
+def test_names_are_shown_as_a_query_may_write_them(tmp_path: Path) -> None:
+    from api.tables import short
+
+    assert short(ox.NamedNode("https://w3id.org/bilateral/id/country/JPN")) == "country:JPN"
+    assert short(ox.NamedNode("https://w3id.org/bilateral/id/person/kim.min-seok")) == "person:kim.min-seok"
+    for whole in ("https://w3id.org/bilateral/id/kind/x", "https://w3id.org/bilateral/id/person/a.", "urn:x:y"):
+        assert short(ox.NamedNode(whole)) == f"<{whole}>"
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    japan = bilateral(
+        "query", "--store", store, "--format", "table", "SELECT ?name WHERE { country:JPN rdfs:label ?name }"
+    )
+    assert japan.returncode == 0 and "Japan@en" in japan.stdout, japan.stderr
+    shown = bilateral("query", "--store", store, "--format", "table", "SELECT ?c WHERE { ?c bl:iso3166Alpha3 'JPN' }")
+    assert "country:JPN" in shown.stdout.splitlines()
+    slashed = bilateral("query", "--store", store, "DESCRIBE id:country/JPN")
+    assert slashed.returncode == 2
+    assert (
+        "`id:country/JPN` is not a name SPARQL can read (no `/` after a prefix): write country:JPN." in slashed.stderr
+    )
 
 
 def test_a_table_sizes_its_columns_by_its_first_rows() -> None:
