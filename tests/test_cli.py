@@ -332,3 +332,24 @@ def test_a_table_sizes_its_columns_by_its_first_rows() -> None:
     assert lines[:3] == ["name  n", "----  -", "x     1"]
     assert lines[-2:] == ["longer  2", f"({MEASURED_ROWS + 1} rows)"]  # pushed right, not cut
     assert aligned(["name"], [["Seoul"]]).splitlines() == ["name", "-----", "Seoul", "(1 row)"]
+
+
+@pytest.mark.parametrize(
+    ("query", "given", "shown"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "o p s", "s p o"),
+        (
+            "select DISTINCT * { ?office bl:officeOf ?Country ; rdfs:label ?label }",
+            "Country label office",
+            "office Country label",
+        ),
+        ("PREFIX x: <urn:a?o> SELECT * WHERE { { SELECT ?b ?a { ?a ?p ?b } } } # ?z", "a b", "b a"),
+        ("SELECT ?p ?s WHERE { ?s ?p ?o }", "p s", "p s"),  # as projected
+        ("SELECT ?n ?x WHERE { { SELECT * { ?x ?y ?n } } }", "n x", "n x"),
+    ],
+)
+def test_a_select_star_table_lists_its_variables_as_written(query: str, given: str, shown: str) -> None:
+    from api.tables import written_order
+
+    variables = given.split()  # as the engine gives them: sorted for SELECT *
+    assert [variables[i] for i in written_order(query, variables)] == shown.split()
