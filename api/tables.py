@@ -24,7 +24,7 @@ _PLAIN_NAME = re.compile(r"(?:[\w:-](?:[\w.:-]*[\w:-])?)?")
 a `#`, a `~` or a final `.`: an IRI whose rest is not plain is written whole."""
 PREFIXES = {**COMMON_PREFIXES, **INSTANCE_PREFIXES}
 """The prefixes a query may use undeclared, and a table or Turtle shows names with."""
-_SELECT = re.compile(r"select(?![\w:-])")  # for `keywords`, on lower-cased text
+_SELECT = re.compile(r"select(?![\w:-])")  # for `keywords`
 _STAR = re.compile(r"\s*(?:(?:distinct|reduced)\s+)?\*", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$](\w+)")
 _SLASHED_NAME = re.compile(r"(?<![\w<?$])id:(\w+)/([\w.-]*\w)")
