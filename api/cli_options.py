@@ -16,7 +16,7 @@ import click
 from click.core import ParameterSource
 
 from graph.embedded import EmbeddedStore
-from graph.errors import BilateralError, StoreUnavailable, ValidationFailed
+from graph.errors import BilateralError, StoreUnavailable, ValidationFailed, disk_error
 from graph.formats import rdf_format
 from graph.loading import stage_files
 from graph.parsing import Staged, stage
@@ -102,6 +102,11 @@ def reported(command: F) -> F:
             sys.exit(1)
         except BilateralError as error:
             click.echo(f"error: {error}", err=True)
+            sys.exit(2)
+        except OSError as error:
+            if (on_disk := disk_error(error)) is None:
+                raise
+            click.echo(f"error: {on_disk}", err=True)
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]

@@ -100,7 +100,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "201": {"description": "created: its IRI as Location and as {graph}", "content": JSON},
                     "204": {"description": "replaced"},
-                    **_errors(400, 401, 403, 413, 415, 422, 503),
+                    **_errors(400, 401, 403, 413, 415, 422, 503, 507),
                 },
             },
             "post": {
@@ -110,14 +110,14 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "201": {"description": "created: its IRI as Location and as {graph}", "content": JSON},
                     "204": {"description": "added"},
-                    **_errors(400, 401, 403, 413, 415, 422, 503),
+                    **_errors(400, 401, 403, 413, 415, 422, 503, 507),
                 },
             },
             "delete": {
                 "summary": "Delete a graph (refused with the report if what it leaves violates the shapes)",
                 "parameters": GRAPH_PARAMS,
                 **WRITE,
-                "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404, 422, 503)},
+                "responses": {"204": {"description": "deleted"}, **_errors(401, 403, 404, 422, 503, 507)},
             },
         },
         "/ontology": {
@@ -146,7 +146,7 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "201": {"description": "stored; Location names it", "content": JSON},
                     "200": {"description": "the same facts were submitted before", "content": JSON},
-                    **_errors(400, 401, 403, 413, 415, 422, 503),
+                    **_errors(400, 401, 403, 413, 415, 422, 503, 507),
                 },
             },
             "get": {
@@ -164,7 +164,10 @@ OPENAPI: dict[str, Any] = {
             "delete": {
                 "summary": "Retract it (curators)",
                 **WRITE,
-                "responses": {"200": {"description": "its record", "content": JSON}, **_errors(401, 403, 404, 503)},
+                "responses": {
+                    "200": {"description": "its record", "content": JSON},
+                    **_errors(401, 403, 404, 503, 507),
+                },
             },
         },
         "/validate": {

@@ -19,9 +19,11 @@ from graph.errors import (
     NotFound,
     QueryTimeout,
     StoreError,
+    StoreFull,
     StoreUnavailable,
     UnsupportedFormat,
     ValidationFailed,
+    disk_error,
 )
 from graph.submissions import MissingSource
 
@@ -90,6 +92,11 @@ def problem_for(error: Exception, method: str, path: str) -> Problem:
         return Problem(404, "Not found", str(error))
     if isinstance(error, QueryTimeout):
         return Problem(504, "The query ran out of time", str(error))
+    if isinstance(error, OSError) and (failure := disk_error(error)) is not None:
+        error = failure
+    if isinstance(error, StoreFull):
+        log.error("store error on %s %s: %s", method, path, error)
+        return Problem(507, "Insufficient storage", "The store's disk is full: the write was not kept.")
     if isinstance(error, StoreUnavailable):
         return Problem(503, "The store is unavailable", str(error), {"Retry-After": "1"})
     if isinstance(error, StoreError):

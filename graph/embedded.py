@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.bulk import undo_interrupted_loads
-from graph.errors import NotFound, StoreError, StoreUnavailable
+from graph.errors import FREE_SPACE, NotFound, StoreError, StoreFull, StoreUnavailable, disk_error
 from graph.formats import rdf_format, results_format
 from graph.parsing import load_file
 from graph.result_graph import ResultTriples
@@ -63,7 +63,8 @@ class EmbeddedStore(Store):
                     "Stop that process, or query through it with --endpoint http://HOST:PORT/sparql (writes go "
                     "to its HTTP routes, with a token)."
                 ) from None
-            raise StoreUnavailable(f"The store at {path} cannot be opened: {error}") from None
+            hint = f"; {FREE_SPACE}" if isinstance(disk_error(error), StoreFull) else ""
+            raise StoreUnavailable(f"The store at {path} cannot be opened: {error}{hint}.") from None
         self.undone_loads = undo_interrupted_loads(self._store) if path is not None else []
         """Graphs of loads that a killed process left half-written, dropped when the store was opened."""
 

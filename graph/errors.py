@@ -11,6 +11,7 @@ BilateralError
 └── StoreError                             the store could not do what was asked
     ├── StoreUnavailable                   a remote endpoint that does not answer, a store held by another process
     ├── StoreMisconfigured                 a remote endpoint whose default graph is not the union of named graphs
+    ├── StoreFull                          an embedded store whose disk has no room left for a write
     └── QueryTimeout                       a query that ran past its time limit
 """
 
@@ -85,6 +86,27 @@ class StoreUnavailable(StoreError):
 
 class StoreMisconfigured(StoreError):
     """The store is reachable but not set up as `bilateral` needs."""
+
+
+class StoreFull(StoreError):
+    """The embedded store's disk has no room left for a write."""
+
+
+FREE_SPACE = "free some space on that disk and run it again"
+_NO_SPACE = "No space left on device"
+
+
+def disk_error(error: OSError) -> StoreError | None:
+    """The engine's failure to read or write its own files (RocksDB's "IO error: …", which names the file)
+    as a StoreError that says what to do; None for any other OSError. A write that fails so is not kept:
+    a transaction is not committed, and a bulk load's graph is dropped (or, when the disk is still too
+    full for that, when the store is next opened: `graph.bulk.undo_interrupted_loads`)."""
+    text = str(error)
+    if not text.startswith("IO error:"):
+        return None
+    if _NO_SPACE in text:
+        return StoreFull(f"The store's disk is full ({text}); {FREE_SPACE}: nothing of this write was kept.")
+    return StoreError(f"The store could not read or write its files: {text}")
 
 
 class QueryTimeout(StoreError):

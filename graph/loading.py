@@ -20,7 +20,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from graph.bulk import Signature, bulk_load_file, journaled, signature, unchanged
+from graph.bulk import Signature, bulk_load_file, check_room, journaled, signature, unchanged
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
@@ -90,6 +90,8 @@ def load_files(
     memory of a large load. Anything else is committed from the staged copy.
     """
     refuse_reserved([graph] if graph else [])
+    if isinstance(store, EmbeddedStore) and store.path is not None:
+        check_room(store.path, paths)
     direct = store if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
     direct_format = _triples_format(paths[0], format) if direct is not None else None
     if direct is not None and direct_format is not None and not validate:

@@ -226,6 +226,21 @@ def test_a_bug_is_a_500_without_internals(store: EmbeddedStore) -> None:
     assert body["status"] == 500 and "secret" not in response.get_data(as_text=True)
 
 
+def test_a_full_disk_is_a_507_that_says_so(store: EmbeddedStore) -> None:
+    def full(*_: object) -> EmbeddedStore:
+        raise OSError("IO error: No space left on device: While appending to file: /data/000025.log")
+
+    app = create_app(Settings(tokens={"t": "writer"}), full)
+    response = app.test_client().put(
+        "/store?graph=urn:x:g",
+        data=b"<urn:x:a> <urn:x:b> <urn:x:c> .",
+        headers={"Authorization": "Bearer t"},
+        content_type="application/n-triples",
+    )
+    body = problem(response)
+    assert body["status"] == 507 and "disk is full" in body["detail"] and "/data" not in body["detail"]
+
+
 def test_graph_store_get_head_and_content_type(client: FlaskClient) -> None:
     params = {"graph": "https://w3id.org/bilateral/graph/reference"}
     get = client.get("/store", query_string=params, headers={"Accept": "application/n-triples"})

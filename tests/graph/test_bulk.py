@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from graph import bulk, parsing
 from graph.bulk import PENDING_GRAPH, bulk_load_file, drop_graph, signature
 from graph.embedded import EmbeddedStore
-from graph.errors import ParseError, RefusedInput
+from graph.errors import ParseError, RefusedInput, StoreError, StoreFull, disk_error
 from graph.loading import load_files
 from graph.parsing import line_slices, sliceable, stage
 
@@ -199,3 +200,35 @@ def test_a_file_is_scanned_again_once_it_changed(tmp_path: Path) -> None:
     with path.open("a") as out:
         out.write('_:late <http://example.org/p> "x" .\n')
     assert not sliceable(path, ox.RdfFormat.N_TRIPLES)
+
+
+def test_a_load_that_cannot_fit_on_the_disk_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    claimed = tmp_path / "huge.nt.gz"  # a gzip member recording 4 GiB of content
+    claimed.write_bytes(gzip.compress(b"<urn:x:a> <urn:x:b> <urn:x:c> .\n")[:-4] + (2**32 - 1).to_bytes(4, "little"))
+    copies = shutil.disk_usage(tmp_path).free // (bulk.ROOM_A_BYTE * (2**32 - 1)) + 1  # more than the disk holds
+    store = EmbeddedStore(tmp_path / "store")
+    store.load(b"<urn:x:s> <urn:x:p> <urn:x:o> .", ox.RdfFormat.N_TRIPLES, graph="urn:x:g")
+    with pytest.raises(StoreFull, match=r"MB free, and loading huge\.nt\.gz.*Nothing was written"):
+        load_files(store, [claimed] * copies, validate=False)
+    assert store.count() == 1 and store.named_graphs() == ["urn:x:g"]
+    fits = tmp_path / "fits.nt.gz"
+    fits.write_bytes(gzip.compress(b"<urn:x:a> <urn:x:b> <urn:x:c> .\n"))
+    assert load_files(store, [fits], validate=False).quads == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "says"),
+    [
+        ("IO error: No space left on device: While appending to file: /s/000025.sst", StoreFull, "disk is full"),
+        ("IO error: Input/output error: While reading /s/000025.sst", StoreError, "could not read or write"),
+        ("No such file or directory", None, None),
+    ],
+)
+def test_the_engine_failing_on_its_own_files_is_told_as_such(
+    message: str, kind: type[StoreError] | None, says: str | None
+) -> None:
+    told = disk_error(OSError(message))
+    if kind is None:
+        assert told is None
+    else:
+        assert type(told) is kind and says in str(told) and "/s/000025.sst" in str(told)
