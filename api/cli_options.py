@@ -90,7 +90,8 @@ def store_options(command: F) -> F:
 
 
 def reported(command: F) -> F:
-    """Turn the package's errors into a message on stderr and the architecture's exit codes."""
+    """Turn the package's errors into a message on stderr and the architecture's exit codes (and Ctrl-C
+    into 130)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -108,6 +109,9 @@ def reported(command: F) -> F:
                 raise
             click.echo(f"error: {on_disk}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:  # 130, as shells report it: not 1, which says the data is invalid
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -353,3 +355,21 @@ def test_a_select_star_table_lists_its_variables_as_written(query: str, given: s
 
     variables = given.split()  # as the engine gives them: sorted for SELECT *
     assert [variables[i] for i in written_order(query, variables)] == shown.split()
+
+
+def test_ctrl_c_ends_a_command_with_130_not_the_exit_code_of_invalid_data(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "bilateral"
+    waiting = subprocess.Popen(
+        [str(script), "query", "--store", str(tmp_path), "-"],  # reads its query from a pipe left open
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wchan = Path(f"/proc/{waiting.pid}/wchan")
+    deadline = time.monotonic() + 30
+    while "pipe" not in wchan.read_text() and time.monotonic() < deadline:  # until it waits on the pipe
+        time.sleep(0.05)
+    waiting.send_signal(signal.SIGINT)
+    _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 130 and err.strip() == "Interrupted."
