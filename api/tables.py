@@ -67,6 +67,8 @@ def short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> 
         return f"<{text}>"
     if isinstance(term, ox.Literal):
         return f"{term.value}@{term.language}" if term.language else term.value
+    if isinstance(term, ox.Triple):  # a triple term (RDF 1.2)
+        return f"<<( {short(term.subject)} {short(term.predicate)} {short(term.object)} )>>"
     return str(term)
 
 

@@ -311,6 +311,10 @@ def test_names_are_shown_as_a_query_may_write_them(tmp_path: Path) -> None:
     assert short(ox.NamedNode("https://w3id.org/bilateral/id/person/kim.min-seok")) == "person:kim.min-seok"
     for whole in ("https://w3id.org/bilateral/id/kind/x", "https://w3id.org/bilateral/id/person/a.", "urn:x:y"):
         assert short(ox.NamedNode(whole)) == f"<{whole}>"
+    country, name = ox.NamedNode("https://w3id.org/bilateral/id/country/JPN"), ox.NamedNode(RDFS + "label")
+    assert (
+        short(ox.Triple(country, name, ox.Literal("Japan", language="en"))) == "<<( country:JPN rdfs:label Japan@en )>>"
+    )
     store = str(tmp_path / "data")
     assert bilateral("init", "--store", store).returncode == 0
     japan = bilateral(
