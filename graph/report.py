@@ -6,6 +6,7 @@ rows are written out as a report graph, so clients see the same thing whichever 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -39,6 +40,10 @@ class ValidationResult:
             "sourceShape": self.shape,
             "sourceConstraintComponent": self.constraint,
         }
+
+
+TALLIED_FROM = 10
+"""A report of more results than this ends with their count by shape."""
 
 
 @dataclass
@@ -75,6 +80,10 @@ class ValidationReport:
             if r.value:
                 lines.append(f"  value:      {r.value}")
             lines.append(f"  shape:      {r.shape}")
+        if len(ordered) > TALLIED_FROM:  # the list has scrolled past: what it held, by shape
+            tally = Counter((r.severity, r.shape) for r in ordered)
+            lines.append(f"\nIn all, {lines[0][:-1]}, by shape:")
+            lines += [f"  {n:>7,}  {severity:<9}  {shape}" for (severity, shape), n in tally.most_common()]
         return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from graph.context import known_iris_query
 from graph.embedded import EmbeddedStore
 from graph.errors import ValidationFailed
 from graph.loading import init_store, load_files, stage_files
+from graph.report import TALLIED_FROM, ValidationReport, ValidationResult
 from graph.shacl_sparql import SH
 from graph.store import Solutions, Store
 from graph.validation import Validator, default_shapes
@@ -263,3 +264,19 @@ def test_validating_with_inference_leaves_the_shared_shapes_as_shipped(seeded: S
     report = Validator(inference="rdfs").validate_store(seeded)
     assert report.conforms
     assert set(default_shapes()) == shapes and set(default_ontology()) == ontology
+
+
+def test_a_long_report_ends_with_its_results_counted_by_shape() -> None:
+    def result(shape: str, severity: str, node: int) -> ValidationResult:
+        return ValidationResult(
+            f"<urn:x:{node}>", None, None, "a message", severity, shape, "sh:MinCountConstraintComponent"
+        )
+
+    few = ValidationReport([result("blsh:A", "Violation", n) for n in range(TALLIED_FROM)]).text()
+    assert "by shape" not in few and few.count("focus node:") == TALLIED_FROM
+    many = [result("blsh:A", "Violation", n) for n in range(12)] + [result("blsh:B", "Warning", n) for n in range(3)]
+    text = ValidationReport(many).text()
+    assert text.count("focus node:") == 15  # every result is still listed
+    assert text.endswith(
+        "\n\nIn all, 12 violation(s), 3 warning(s), by shape:\n       12  Violation  blsh:A\n        3  Warning    blsh:B"
+    )
