@@ -168,8 +168,7 @@ def submit(
     warnings = [f"{w.severity}: {w.message} (focus {w.focus_node}, shape {w.shape})" for w in report.warnings]
     for warning in warnings:
         record.add((graph, BL.warningMessage, Literal(warning)))
-    facts = data + source_facts
-    guarded_insert(store, str(graph), facts, record, digest)
+    guarded_insert(store, str(graph), [data, source_facts], record, digest)
     stored = find_by_hash(store, digest)
     if stored is None:
         raise InputError("The submission could not be recorded; try again.")
@@ -177,9 +176,9 @@ def submit(
     return Outcome(stored, stored.id == key, report)
 
 
-def guarded_insert(store: Store, graph: str, facts: Graph, record: Graph, digest: str) -> None:
+def guarded_insert(store: Store, graph: str, facts: list[Graph], record: Graph, digest: str) -> None:
     """Insert facts and record in one update that does nothing if the hash is already recorded."""
-    facts_text = facts.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    facts_text = "".join(part.serialize(format="nt", encoding="utf-8").decode("utf-8") for part in facts)
     record_text = record.serialize(format="nt", encoding="utf-8").decode("utf-8")
     store.update(
         f"INSERT {{ GRAPH <{graph}> {{\n{facts_text}\n}} GRAPH <{META_GRAPH}> {{\n{record_text}\n}} }}\n"

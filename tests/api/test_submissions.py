@@ -141,6 +141,8 @@ def test_missing_source_malformed_and_oversized_bodies(client: FlaskClient, stor
     assert broken.status_code == 400 and "line 5" in json.loads(broken.data)["detail"]
     huge = post(client, PREFIXES + "#" * 300_000, **SOURCE)
     assert huge.status_code == 413
+    triple_term = post(client, PREFIXES + "<urn:x:a> <urn:x:says> <<( <urn:x:b> <urn:x:c> <urn:x:d> )>> .\n", **SOURCE)
+    assert triple_term.status_code == 400 and "holds an RDF 1.2 triple term" in json.loads(triple_term.data)["detail"]
     assert client.post("/submissions", data=b"x", query_string=SOURCE).status_code == 401
     assert store.count() == before
 

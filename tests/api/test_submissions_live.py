@@ -126,7 +126,8 @@ def test_a_server_killed_mid_submission_leaves_the_store_whole(tmp_path: Path, d
     """SIGKILL at several moments of a 40k-triple submission (parsing, validating, writing): afterwards the
     store holds it whole or not at all."""
     big = tmp_path / "big.nt"
-    lines = write(40_000, big, countries=30)
+    write(40_000, big, countries=30)
+    distinct = len(set(big.read_text(encoding="utf-8").splitlines()))  # the generator repeats a few facts
     folder = tmp_path / "killed"
     folder.mkdir()
     server = BilateralServer(folder / "store")
@@ -158,6 +159,6 @@ def test_a_server_killed_mid_submission_leaves_the_store_whole(tmp_path: Path, d
     finally:
         revived.stop()
     if answers == [201]:  # it was done before the kill
-        assert len(listed) == 1 and after >= before + lines - 100
+        assert len(listed) == 1 and after >= before + distinct
     else:
-        assert after == before and listed == [] or (len(listed) == 1 and after >= before + lines - 100)
+        assert after == before and listed == [] or (len(listed) == 1 and after >= before + distinct)
