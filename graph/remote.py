@@ -8,15 +8,13 @@ settings. `RemoteStore` checks this when it connects and refuses a server that d
 
 from __future__ import annotations
 
-import ast
-import json
 import os
 import urllib.error
 from collections.abc import Iterable, Iterator, Mapping
 from http.client import HTTPResponse
 from pathlib import Path
 from typing import IO, TypeVar
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import requests
@@ -25,9 +23,10 @@ from rdflib import Graph
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
+from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_large, wrapper_error
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
 from graph.parsing import load_file
-from graph.sparql_text import query_form, syntax_error
+from graph.sparql_text import query_form
 from graph.store import (
     Dataset,
     GraphData,
@@ -47,42 +46,7 @@ _CHUNK = 1 << 16
 _UPDATE_URLS: dict[str, str] = {}
 """The update URL found for each query URL (see `RemoteStore.update_url`)."""
 _T = TypeVar("_T")
-_LARGE_BODY = 1 << 20
-"""A request this long, cut off by the server while it was sent, was most likely over its size limit."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
-
-
-def sibling_urls(endpoint: str) -> tuple[str, str, str]:
-    """The query, update and Graph Store URLs a single endpoint URL stands for.
-
-    A bare server URL is taken as Oxigraph's layout; a URL ending in /query or /sparql gets siblings. (A
-    server that takes updates at its query URL says so in its service description: see `RemoteStore`.)
-
-    >>> sibling_urls("http://127.0.0.1:7878")
-    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store')
-    >>> sibling_urls("http://h/ds/sparql")[1:]
-    ('http://h/ds/update', 'http://h/ds/store')
-    """
-    parts = urlsplit(http_url(endpoint, "the SPARQL endpoint"))
-    path = parts.path.rstrip("/")
-    base, _, last = path.rpartition("/")
-    if last in ("query", "sparql"):
-        query_path = path
-    else:
-        base, query_path = path, path + "/query"
-
-    def url(p: str) -> str:
-        return urlunsplit((parts.scheme, parts.netloc, p, "", ""))
-
-    return url(query_path), url(base + "/update"), url(base + "/store")
-
-
-def http_url(url: str, what: str) -> str:
-    """`url` if it is an http(s) URL with a host, else StoreUnavailable saying how to give `what`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise StoreUnavailable(f"{url!r} is not an http(s) URL; give {what} as http://host:port/…")
-    return url
 
 
 class RemoteStore(Store):
@@ -176,38 +140,21 @@ class RemoteStore(Store):
             response, _ = wrapper._query()
             return response
         except SPARQLWrapperException as error:
-            raise self._map_error(error, url) from None
+            size = len(text.encode()) if is_update else 0
+            raise wrapper_error(error, url, is_query=url == self.query_url, size=size) from None
         except urllib.error.HTTPError as error:
-            raise _refusal(url, error.code, error.read().decode("utf-8", "replace")) from None
+            size = len(text.encode()) if is_update else 0
+            raise refusal(url, error.code, error.read().decode("utf-8", "replace"), size) from None
         except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
                 raise QueryTimeout(f"{url} did not answer within {self.timeout} s.") from None
-            if isinstance(reason, BrokenPipeError | ConnectionResetError) and len(text) > _LARGE_BODY:
-                raise StoreError(
-                    f"{url} closed the connection while {len(text.encode()) / 2**20:.1f} MB were being sent: it "
-                    "probably limits the size of a request (bilateral serve: BILATERAL_MAX_BODY_MB, 16 by "
-                    "default). Raise its limit, or send less at once."
-                ) from None
+            if isinstance(reason, BrokenPipeError | ConnectionResetError) and len(text) > LARGE_BODY:
+                raise too_large(url, len(text.encode()), cut_off=True) from None
             raise StoreUnavailable(
                 f"The SPARQL endpoint {url} cannot be reached ({reason}); start the server or check --endpoint"
                 + ("." if url == self.query_url else " (or --update-endpoint).")
             ) from None
-
-    def _map_error(self, error: SPARQLWrapperException, url: str) -> Exception:
-        text = str(error)
-        message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
-        name = type(error).__name__
-        if name == "QueryBadFormed":
-            return syntax_error(message)
-        if name == "Unauthorized":
-            return _unauthorized(url, 401, _reason(_response_body(text) or message))
-        if name == "EndPointNotFound":
-            option = "--endpoint" if url == self.query_url else "--endpoint (or --update-endpoint)"
-            return StoreUnavailable(f"{url} is not a SPARQL endpoint (404); check {option}.")
-        if "timeout" in message.lower():
-            return QueryTimeout(f"The server stopped the query: {message}")
-        return StoreError(f"The SPARQL server failed: {message[:300]}")
 
     def _solutions(self, query: str, expected: str) -> ox.QuerySolutions | ox.QueryBoolean:
         form = query_form(query)
@@ -299,7 +246,7 @@ class RemoteStore(Store):
                 retries=False,
             )
             if response.status >= 400:
-                raise _refusal(self.query_url, response.status, response.read().decode("utf-8", "replace"))
+                raise refusal(self.query_url, response.status, response.read().decode("utf-8", "replace"))
             for chunk in response.stream(_CHUNK):
                 output.write(chunk)
             response.release_conn()
@@ -324,7 +271,30 @@ class RemoteStore(Store):
             load_file(staging.load, data, format=format, to_graph=target)
         else:
             staging.load(input=data, format=format, to_graph=target)
-        self._insert_dataset(staging)
+        named = list(staging.named_graphs())
+        if len(named) == 1 and next(staging.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is None:
+            # One graph goes through the Graph Store Protocol: no SPARQL text to build and parse, and no
+            # limit of the server's on SPARQL requests (oxigraph serve's 128 MB), in one transaction still.
+            self._post_graph(named[0].value, staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=named[0]) or b"")
+        else:
+            self._insert_dataset(staging)
+
+    def _post_graph(self, graph: str, triples: bytes) -> None:
+        """Add N-Triples to a graph with one Graph Store Protocol POST."""
+        headers = {**self._headers, "Content-Type": "application/n-triples"}
+        try:
+            response = self._session.post(
+                self.store_url, params={"graph": graph}, data=triples, headers=headers, timeout=self.timeout
+            )
+        except requests.ConnectionError:
+            if len(triples) > LARGE_BODY:
+                raise too_large(self.store_url, len(triples), cut_off=True) from None
+            raise StoreUnavailable(
+                f"The Graph Store endpoint {self.store_url} cannot be reached; start the server or check it."
+            ) from None
+        if response.status_code >= 400:
+            raise refusal(self.store_url, response.status_code, response.text, len(triples))
+        self._recheck()
 
     def _insert_dataset(self, staging: ox.Store) -> None:
         """Add a staged dataset in one SPARQL Update request, which the server runs as one transaction."""
@@ -421,46 +391,6 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self._session.close()
-
-
-def _refusal(url: str, status: int, body: str) -> Exception:
-    """The error for a server's refusal: a syntax error, a timeout, or the server's own failure."""
-    text = _reason(body)
-    if status in (401, 403):
-        return _unauthorized(url, status, text)
-    if status == 400:
-        return syntax_error(text)
-    if status in (503, 504) or "timeout" in text.lower():
-        return QueryTimeout(f"{url} stopped the request: {text[:300]}")
-    return StoreError(f"{url} answered {status}: {text[:300]}")
-
-
-def _response_body(text: str) -> str | None:
-    """The body of the response a SPARQLWrapper error quotes (as the repr of its bytes), if any."""
-    _, found, quoted = text.partition("Response:\n")
-    try:
-        body = ast.literal_eval(quoted) if found else None
-    except (ValueError, SyntaxError):
-        return None
-    return body.decode("utf-8", "replace") if isinstance(body, bytes) else None
-
-
-def _reason(body: str) -> str:
-    """A server's reason for a refusal: the title and detail of a problem document (RFC 9457), else the body."""
-    try:
-        problem = json.loads(body)
-    except ValueError:
-        return body.strip()
-    if not isinstance(problem, dict) or not isinstance(problem.get("detail"), str):
-        return body.strip()
-    return f"{problem.get('title') or 'Refused'}: {problem['detail']}"
-
-
-def _unauthorized(url: str, status: int, text: str) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"{url} refused the request ({status}): {text[:300]} It needs a bearer token it accepts: "
-        "RemoteStore(token=...), or $BILATERAL_ENDPOINT_TOKEN for the command line."
-    )
 
 
 def ox_term_text(term: object) -> str:

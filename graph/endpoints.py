@@ -1,0 +1,133 @@
+"""A remote SPARQL server's URLs (`--endpoint` and its siblings), and how its refusals and failures become
+bilateral's errors (`graph.errors`): a syntax error, a timeout, a missing token, a request too large for the
+server, or the server's own failure, each naming the URL that answered and what to do."""
+
+from __future__ import annotations
+
+import ast
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+from graph.errors import QueryTimeout, StoreError, StoreUnavailable
+from graph.sparql_text import syntax_error
+
+
+def sibling_urls(endpoint: str) -> tuple[str, str, str]:
+    """The query, update and Graph Store URLs a single endpoint URL stands for.
+
+    A bare server URL is taken as Oxigraph's layout; a URL ending in /query or /sparql gets siblings. (A
+    server that takes updates at its query URL says so in its service description: see `RemoteStore`.)
+
+    >>> sibling_urls("http://127.0.0.1:7878")
+    ('http://127.0.0.1:7878/query', 'http://127.0.0.1:7878/update', 'http://127.0.0.1:7878/store')
+    >>> sibling_urls("http://h/ds/sparql")[1:]
+    ('http://h/ds/update', 'http://h/ds/store')
+    """
+    parts = urlsplit(http_url(endpoint, "the SPARQL endpoint"))
+    path = parts.path.rstrip("/")
+    base, _, last = path.rpartition("/")
+    if last in ("query", "sparql"):
+        query_path = path
+    else:
+        base, query_path = path, path + "/query"
+
+    def url(p: str) -> str:
+        return urlunsplit((parts.scheme, parts.netloc, p, "", ""))
+
+    return url(query_path), url(base + "/update"), url(base + "/store")
+
+
+def http_url(url: str, what: str) -> str:
+    """`url` if it is an http(s) URL with a host, else StoreUnavailable saying how to give `what`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise StoreUnavailable(f"{url!r} is not an http(s) URL; give {what} as http://host:port/…")
+    return url
+
+
+LARGE_BODY = 1 << 20
+"""A request this long, cut off by the server while it was sent, was most likely over its size limit."""
+_SIZE_LIMITS = ("payloads are limited to", "too large", "too big")
+"""What servers say of a request over their size limit (Oxigraph: "SPARQL body payloads are limited to
+134217728 bytes"), which comes as a 400 like a syntax error."""
+
+
+def too_large(url: str, size: int, *, cut_off: bool = False) -> StoreError:
+    """A request the server refused, or cut off while it was sent, for its size."""
+    mb = f"{size / 2**20:.1f} MB"
+    what = f"closed the connection while {mb} were being sent" if cut_off else f"refused {mb} at once"
+    return StoreError(
+        f"{url} {what}: it limits the size of a request (bilateral serve: "
+        "BILATERAL_MAX_BODY_MB, 16 by default; oxigraph serve: 128 MB for SPARQL, none for a graph sent to "
+        "its /store). Raise its limit, or send less at once."
+    )
+
+
+def _over_a_size_limit(text: str) -> bool:
+    return any(words in text.lower() for words in _SIZE_LIMITS)
+
+
+def _size_refusal(url: str, text: str, size: int) -> StoreError:
+    return too_large(url, size) if size else StoreError(f"{url} refused the request's size: {text[:300]}")
+
+
+def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
+    """The error for a server's refusal of a request of `size` bytes: a syntax error, a timeout, a size
+    limit, or the server's own failure."""
+    text = reason(body)
+    if status in (401, 403):
+        return unauthorized(url, status, text)
+    if status == 413 or (status == 400 and _over_a_size_limit(text)):
+        return _size_refusal(url, text, size)
+    if status == 400:
+        return syntax_error(text)
+    if status in (503, 504) or "timeout" in text.lower():
+        return QueryTimeout(f"{url} stopped the request: {text[:300]}")
+    return StoreError(f"{url} answered {status}: {text[:300]}")
+
+
+def wrapper_error(error: SPARQLWrapperException, url: str, *, is_query: bool, size: int = 0) -> Exception:
+    """The error for what SPARQLWrapper raised on a request of `size` bytes to `url`, the query URL or not."""
+    text = str(error)
+    message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
+    name = type(error).__name__
+    if name == "QueryBadFormed":
+        return _size_refusal(url, message, size) if _over_a_size_limit(message) else syntax_error(message)
+    if name == "Unauthorized":
+        return unauthorized(url, 401, reason(response_body(text) or message))
+    if name == "EndPointNotFound":
+        option = "--endpoint" if is_query else "--endpoint (or --update-endpoint)"
+        return StoreUnavailable(f"{url} is not a SPARQL endpoint (404); check {option}.")
+    if "timeout" in message.lower():
+        return QueryTimeout(f"The server stopped the query: {message}")
+    return StoreError(f"The SPARQL server failed: {message[:300]}")
+
+
+def response_body(text: str) -> str | None:
+    """The body of the response a SPARQLWrapper error quotes (as the repr of its bytes), if any."""
+    _, found, quoted = text.partition("Response:\n")
+    try:
+        body = ast.literal_eval(quoted) if found else None
+    except (ValueError, SyntaxError):
+        return None
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else None
+
+
+def reason(body: str) -> str:
+    """A server's reason for a refusal: the title and detail of a problem document (RFC 9457), else the body."""
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return body.strip()
+    if not isinstance(problem, dict) or not isinstance(problem.get("detail"), str):
+        return body.strip()
+    return f"{problem.get('title') or 'Refused'}: {problem['detail']}"
+
+
+def unauthorized(url: str, status: int, text: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"{url} refused the request ({status}): {text[:300]} It needs a bearer token it accepts: "
+        "RemoteStore(token=...), or $BILATERAL_ENDPOINT_TOKEN for the command line."
+    )
