@@ -206,25 +206,27 @@ PERSON = """<https://w3id.org/bilateral/id/person/by-update-url> a <https://w3id
 """
 
 
-def test_a_remote_store_takes_its_update_url_from_the_command_line(tmp_path: Path) -> None:
+def test_a_remote_store_takes_its_write_urls_from_the_command_line(tmp_path: Path) -> None:
     from graph.remote import RemoteStore
     from tests.conftest import OxigraphServer
 
-    facts, graph = tmp_path / "person.ttl", "http://example.org/graph/by-update-url"
-    facts.write_text(PERSON, encoding="utf-8")
+    graph, other = "http://example.org/graph/by-update-url", "http://example.org/graph/by-update-url-2"
+    two_graphs = tmp_path / "people.trig"  # several graphs go in one update
+    two_graphs.write_text(f"<{graph}> {{ {PERSON} }}\n<{other}> {{ {PERSON.replace('by-update-url', 'second')} }}\n")
+    one_graph = tmp_path / "person.ttl"  # one graph goes to the Graph Store
+    one_graph.write_text(PERSON, encoding="utf-8")
     server = OxigraphServer("--union-default-graph")
     query_url, nowhere = f"{server.url}/query", f"{server.url}/nowhere"
     try:
-        # Oxigraph's own /update would take it: the 404 shows the URL given is the one used.
-        wrong = bilateral("load", "--endpoint", query_url, "--update-endpoint", nowhere, "--graph", graph, str(facts))
-        assert wrong.returncode == 2 and nowhere in wrong.stderr and "404" in wrong.stderr, wrong.stderr
+        # Oxigraph's own /update and /store would take them: the 404s show the URLs given are the ones used.
+        for option, file in (("--update-endpoint", two_graphs), ("--graph-store-endpoint", one_graph)):
+            wrong = bilateral("load", "--endpoint", query_url, option, nowhere, str(file))
+            assert wrong.returncode == 2 and nowhere in wrong.stderr and "404" in wrong.stderr, wrong.stderr
         remote = RemoteStore(query_url)
-        assert remote.count(graph) == 0
-        right = bilateral(
-            "load", "--endpoint", query_url, "--update-endpoint", f"{server.url}/update", "--graph", graph, str(facts)
-        )
+        assert remote.named_graphs() == []
+        right = bilateral("load", "--endpoint", query_url, "--update-endpoint", f"{server.url}/update", str(two_graphs))
         assert right.returncode == 0, right.stderr
-        assert remote.count(graph) == 2
+        assert remote.count(graph) == remote.count(other) == 2
         remote.close()
     finally:
         server.stop()
