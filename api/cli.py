@@ -19,6 +19,7 @@ from api.cli_options import (
     RDF_FILES,
     STDIN,
     STDIN_GRAPH,
+    ctrl_c_ends_at_once,
     network_filter,
     network_options,
     open_from,
@@ -134,12 +135,13 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
     with open_from(store_dir, endpoint) as store:
         try:
             out = sys.stdout.buffer
-            if fmt == "table" or (fmt is None and sys.stdout.isatty()):
-                write_answer(store, full, form, out)
-            else:
-                default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
-                store.serialize(full, fmt or default, out)
-            out.flush()
+            with ctrl_c_ends_at_once():
+                if fmt == "table" or (fmt is None and sys.stdout.isatty()):
+                    write_answer(store, full, form, out)
+                else:
+                    default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
+                    store.serialize(full, fmt or default, out)
+                out.flush()
         except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
             return

@@ -379,3 +379,25 @@ def test_ctrl_c_ends_a_command_with_130_not_the_exit_code_of_invalid_data(tmp_pa
     waiting.send_signal(signal.SIGINT)
     _, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 130 and err.strip() == "Interrupted."
+
+
+def test_ctrl_c_stops_a_query_the_engine_is_still_evaluating(tmp_path: Path) -> None:
+    from tests.processes import cpu_seconds
+
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # one answer, after hours
+    script = Path(sys.executable).parent / "bilateral"
+    running = subprocess.Popen(
+        [str(script), "query", "--store", store, endless], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while cpu_seconds(running.pid) < 2 and time.monotonic() < deadline:  # past its imports, evaluating
+            time.sleep(0.1)
+        running.send_signal(signal.SIGINT)
+        _, err = running.communicate(timeout=10)
+        assert running.returncode == 130 and err.strip() == "Interrupted."
+    finally:
+        running.kill()
+        running.communicate()
