@@ -132,11 +132,12 @@ def ctrl_c_ends_at_once() -> Iterator[None]:
     handler = signal.signal(signal.SIGINT, lambda *_: None)  # the watcher alone answers it
 
     def watch() -> None:
-        while received := reader.recv(64):
-            if signal.SIGINT in received:  # one byte per signal: its number
-                sys.stderr.write("\nInterrupted.\n")
-                sys.stderr.flush()
-                os._exit(130)
+        with reader:  # closed here, once the block has closed the other end
+            while received := reader.recv(64):
+                if signal.SIGINT in received:  # one byte per signal: its number
+                    sys.stderr.write("\nInterrupted.\n")
+                    sys.stderr.flush()
+                    os._exit(130)
 
     threading.Thread(target=watch, name="ctrl-c", daemon=True).start()
     try:
@@ -145,7 +146,6 @@ def ctrl_c_ends_at_once() -> Iterator[None]:
         signal.signal(signal.SIGINT, handler)
         signal.set_wakeup_fd(previous)
         writer.close()  # the watcher reads the end and returns
-        reader.close()
 
 
 def open_from(store_dir: Path, endpoint: str | None, *, create: bool = False) -> Store:
