@@ -191,7 +191,7 @@ def read_files(files: Sequence[Path], fmt: str | None, graph: str | None = None)
         raise click.UsageError("- (standard input) is read alone: give files, or - by itself.")
     if fmt is None:
         raise click.UsageError("Reading standard input needs --format: turtle, ntriples, nquads, trig, jsonld, rdfxml.")
-    return stage(sys.stdin.buffer.read(), rdf_format(fmt), graph=graph or STDIN_GRAPH, source="standard input")
+    return stage(sys.stdin.buffer, rdf_format(fmt), graph=graph or STDIN_GRAPH, source="standard input")
 
 
 STDIN_GRAPH = "urn:bilateral:standard-input"

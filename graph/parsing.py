@@ -274,7 +274,7 @@ def read_into(
 
 
 def stage(
-    data: Path | bytes,
+    data: Path | bytes | IO[bytes],
     format: ox.RdfFormat | None = None,
     *,
     graph: str | None,
@@ -283,7 +283,8 @@ def stage(
     progress: Progress | None = None,
     base_iri: str | None = None,
 ) -> Staged:
-    """Parse a file or bytes into a staging dataset; triples (and a TriG default graph) go to `graph`."""
+    """Parse a file, bytes or a binary stream (read as it comes: standard input) into a staging dataset;
+    triples (and a TriG default graph) go to `graph`."""
     staged = into if into is not None else Staged()
     target = graph_node(graph) if graph else None
     if isinstance(data, Path):
@@ -303,8 +304,12 @@ def stage(
         name = source or "the request body"
         if format is None:
             raise ValueError("stage() needs a format for bytes input.")
+        if isinstance(data, bytes):
+            data = data.removeprefix(BOM)
+        elif isinstance(data, io.BufferedReader) and data.peek(len(BOM)).startswith(BOM):
+            data.read(len(BOM))
         try:
-            staged.dataset.load(input=data.removeprefix(BOM), format=format, to_graph=target, base_iri=base_iri)
+            staged.dataset.load(input=data, format=format, to_graph=target, base_iri=base_iri)
         except SyntaxError as error:
             raise parse_error(error, name) from None
     staged.sources.append(name)

@@ -165,6 +165,8 @@ def test_load_validate_and_submit_read_standard_input(tmp_path: Path) -> None:
     assert "blsh:PersonLabelShape" in refused.stderr
     assert bilateral("validate", "--store", store, "-", "--format", "nt", stdin=nameless).returncode == 1
     assert bilateral("validate", "--store", store, "-", "--format", "nt", stdin=person).returncode == 0
+    with_bom = bilateral("validate", "--store", store, "-", "--format", "nt", stdin="\ufeff" + person)
+    assert with_bom.returncode == 0, with_bom.stderr  # read as it comes, a byte order mark skipped
     source = "https://w3id.org/bilateral/id/source/seed-000"
     submitted = bilateral(
         "submit", "--store", store, "--source", source, "-", "--format", "ttl", stdin=meeting("piped")
