@@ -69,7 +69,7 @@ def stage_files(
 def commit(store: Store, staged: Staged) -> None:
     """Write a staging dataset into the store in one all-or-nothing bulk load."""
     if len(staged):
-        store.load(staged.nquads(), ox.RdfFormat.N_QUADS)
+        store.load_dataset(staged.dataset)
 
 
 def load_files(

@@ -54,10 +54,6 @@ class Staged:
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self.dataset.named_graphs() if isinstance(g, ox.NamedNode))
 
-    def nquads(self) -> bytes:
-        data = self.dataset.dump(format=ox.RdfFormat.N_QUADS)
-        return data or b""
-
     def take_out(self, graph: str, triples: bytes) -> None:
         """Remove from one staged graph those of `triples` (N-Triples) it holds, in one update over a scratch
         graph that is dropped again."""

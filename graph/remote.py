@@ -271,13 +271,16 @@ class RemoteStore(Store):
             load_file(staging.load, data, format=format, to_graph=target)
         else:
             staging.load(input=data, format=format, to_graph=target)
-        named = list(staging.named_graphs())
-        if len(named) == 1 and next(staging.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is None:
+        self.load_dataset(staging)
+
+    def load_dataset(self, dataset: ox.Store) -> None:
+        named = list(dataset.named_graphs())
+        if len(named) == 1 and next(dataset.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is None:
             # One graph goes through the Graph Store Protocol: no SPARQL text to build and parse, and no
             # limit of the server's on SPARQL requests (oxigraph serve's 128 MB), in one transaction still.
-            self._post_graph(named[0].value, staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=named[0]) or b"")
+            self._post_graph(named[0].value, dataset.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=named[0]) or b"")
         else:
-            self._insert_dataset(staging)
+            self._insert_dataset(dataset)
 
     def _post_graph(self, graph: str, triples: bytes) -> None:
         """Add N-Triples to a graph with one Graph Store Protocol POST."""

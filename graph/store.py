@@ -169,6 +169,10 @@ class Store(ABC):
     def load(self, data: RdfInput, format: RdfFormat, graph: str | None = None) -> None:
         """Bulk-load RDF, all or nothing; triples (and a TriG file's default graph) go into `graph`."""
 
+    def load_dataset(self, dataset: ox.Store) -> None:
+        """Bulk-load every quad of a pyoxigraph dataset (data staged and checked), all or nothing."""
+        self.load(dataset.dump(format=RdfFormat.N_QUADS) or b"", RdfFormat.N_QUADS)
+
     @abstractmethod
     def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         """Add (or with `replace`, set) the contents of several named graphs in one all-or-nothing write."""
