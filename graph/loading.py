@@ -22,10 +22,20 @@ import pyoxigraph as ox
 
 from graph.bulk import Signature, bulk_load_file, check_room, journaled, signature, unchanged
 from graph.embedded import EmbeddedStore
-from graph.errors import ParseError, ValidationFailed
+from graph.errors import ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_reserved, slug
-from graph.parsing import Progress, Staged, is_gzipped, read_into, refuse_url, sliceable, stage, starts_with_bom
+from graph.parsing import (
+    Progress,
+    Staged,
+    is_gzipped,
+    not_a_file,
+    read_into,
+    refuse_url,
+    sliceable,
+    stage,
+    starts_with_bom,
+)
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 from graph.validation import ValidationReport, Validator
@@ -261,7 +271,7 @@ def _bulk_load_triples(
 ) -> LoadSummary:
     """A file of triples bulk-loaded by Oxigraph into one graph of the embedded store (`graph/bulk.py`)."""
     if not path.is_file():
-        raise ParseError("no such file; check the path.", source=str(path))
+        raise not_a_file(path, str(path))
     target = graph or default_graph_for(path)
     before = store.count(target)
     bulk_load_file(store.oxigraph, path, format, target, parsed_as=parsed_as, progress=progress)

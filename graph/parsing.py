@@ -269,6 +269,17 @@ def read_into(
                 raise parse_error(error, source, first_line) from None
 
 
+def not_a_file(path: Path, source: str) -> ParseError:
+    """The error for a path that names no regular file: none at all, or a device or a pipe."""
+    if path.exists():
+        return ParseError(
+            "is not a regular file (a device or a pipe); give a file, or - with --format to read standard input "
+            "(a gzipped file is read as it is: data.nt.gz).",
+            source=source,
+        )
+    return ParseError("no such file; check the path.", source=source)
+
+
 def stage(
     data: Path | bytes | IO[bytes],
     format: ox.RdfFormat | None = None,
@@ -288,7 +299,7 @@ def stage(
         name = source or str(data)
         fmt = format or rdf_format_for_path(data)
         if not data.is_file():
-            raise ParseError("no such file; check the path.", source=name)
+            raise not_a_file(data, name)
         read_into(
             data,
             lambda text: staged.dataset.load(input=text, format=fmt, to_graph=target),

@@ -69,6 +69,9 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     assert bilateral("validate", "--store", store, str(nameless)).returncode == 1
     folder = bilateral("load", "--store", store, str(tmp_path))
     assert folder.returncode == 2 and "is a directory" in folder.stderr
+    for extra in ([], ["--no-validate", "--graph", "urn:x:g"]):
+        device = bilateral("load", "--store", store, "--format", "nt", *extra, os.devnull)
+        assert device.returncode == 2 and "is not a regular file (a device or a pipe)" in device.stderr
 
 
 def test_a_folder_without_a_store_is_refused_but_by_init(tmp_path: Path) -> None:
