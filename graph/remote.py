@@ -157,24 +157,24 @@ class RemoteStore(Store):
             ) from None
 
     def _solutions(self, query: str, expected: str) -> ox.QuerySolutions | ox.QueryBoolean:
+        """The server's JSON answer, parsed as it is read: its head (or boolean) here, its rows as taken."""
         form = query_form(query)
         if form != expected:
             raise TypeError(f"This method takes a {expected} query, not {form}.")
-        body = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query)).read()
+        response = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query))
+        sent = response.peek(60)[:60]
         try:
-            return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+            return ox.parse_query_results(response, ox.QueryResultsFormat.JSON)
         except SyntaxError:
             raise StoreError(
-                f"{self.query_url} did not answer with SPARQL JSON results (it sent {body[:60]!r}); check that "
+                f"{self.query_url} did not answer with SPARQL JSON results (it sent {sent!r}); check that "
                 "--endpoint is the server's SPARQL query URL."
             ) from None
 
     # -- queries ---------------------------------------------------------------------------------------
     def select(self, query: str) -> Solutions:
-        result = self._solutions(query, "SELECT")
-        assert isinstance(result, ox.QuerySolutions)
-        names = [v.value for v in result.variables]
-        return Solutions(names, [tuple(None if t is None else to_rdflib(t) for t in row) for row in result])
+        answer = self.stream_select(query)
+        return Solutions(answer.variables, [tuple(None if t is None else to_rdflib(t) for t in r) for r in answer.rows])
 
     def ask(self, query: str) -> bool:
         result = self._solutions(query, "ASK")
@@ -188,16 +188,7 @@ class RemoteStore(Store):
         return Graph().parse(data=body, format="nt")
 
     def stream_select(self, query: str) -> SolutionStream:
-        if (form := query_form(query)) != "SELECT":
-            raise TypeError(f"stream_select() takes a SELECT query, not {form}.")
-        response = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query))
-        try:  # the head is read here; the rows as they are taken
-            result = ox.parse_query_results(response, ox.QueryResultsFormat.JSON)
-        except SyntaxError:
-            raise StoreError(
-                f"{self.query_url} did not answer with SPARQL JSON results; check that --endpoint is the "
-                "server's SPARQL query URL."
-            ) from None
+        result = self._solutions(query, "SELECT")
         assert isinstance(result, ox.QuerySolutions)
         return SolutionStream([v.value for v in result.variables], self._received(result))
 
