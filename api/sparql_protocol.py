@@ -17,7 +17,7 @@ from api.negotiation import choose, content_type
 from api.problems import Problem
 from api.query_answers import QueryRequest, answer_query, check_reach, requested_timeout
 from api.update_gate import check_update
-from graph.sparql_text import DATASET_CLAUSE, blank_literals
+from graph.sparql_text import DATASET_CLAUSE, blank_literals, with_dataset
 from graph.store import Dataset
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -95,7 +95,9 @@ def sparql() -> Response:
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
         with state.one_write_at_a_time():
-            check_update(store, text, state.validator(), base_iri=request.base_url)
+            # Judged as the engine runs it: the protocol's using-graph-uri as USING clauses.
+            judged = with_dataset(text, list(dataset.default), list(dataset.named)) if dataset else text
+            check_update(store, judged, state.validator(), base_iri=request.base_url)
             store.update(text, dataset or None, base_iri=request.base_url)
         return Response(status=204)
     store = state.store(timeout=requested_timeout(state.settings, request.values.get("timeout")))

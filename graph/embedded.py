@@ -14,7 +14,15 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.bulk import undo_interrupted_loads
-from graph.errors import FREE_SPACE, NotFound, StoreError, StoreFull, StoreUnavailable, disk_error
+from graph.errors import (
+    FREE_SPACE,
+    NotFound,
+    StoreError,
+    StoreFull,
+    StoreUnavailable,
+    disk_error,
+    graph_existence_error,
+)
 from graph.formats import rdf_format, results_format
 from graph.parsing import load_file
 from graph.result_graph import ResultTriples
@@ -188,6 +196,10 @@ class EmbeddedStore(Store):
             self._store.update(update, base_iri=base_iri)
         except SyntaxError as error:
             raise syntax_error(str(error)) from None
+        except RuntimeError as error:  # DROP or CLEAR of a graph the store lacks, CREATE of one it has
+            raise graph_existence_error(str(error)) or evaluation_error(error) from None
+        except OSError as error:  # its files, or a SERVICE an allow-list lets it reach
+            raise disk_error(error) or evaluation_error(error) from None
 
     @staticmethod
     def _union_needed(update: str, graphs: int) -> bool:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from graph.errors import QueryTimeout, StoreError, StoreUnavailable
+from graph.errors import QueryTimeout, StoreError, StoreUnavailable, graph_existence_error
 from graph.sparql_text import syntax_error
 
 
@@ -79,6 +79,8 @@ def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
     text = reason(body)
     if status in (401, 403):
         return unauthorized(url, status, text)
+    if status in (400, 500) and (existence := graph_existence_error(text)):  # oxigraph serve says 500
+        return existence
     if status == 413 or (status == 400 and _over_a_size_limit(text)):
         return _size_refusal(url, text, size)
     if status == 400:
@@ -93,6 +95,8 @@ def wrapper_error(error: SPARQLWrapperException, url: str, *, is_query: bool, si
     text = str(error)
     message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
     name = type(error).__name__
+    if existence := graph_existence_error(reason(response_body(text) or message)):
+        return existence
     if name == "QueryBadFormed":
         return _size_refusal(url, message, size) if _over_a_size_limit(message) else syntax_error(message)
     if name == "Unauthorized":

@@ -96,6 +96,19 @@ FREE_SPACE = "free some space on that disk and run it again"
 _NO_SPACE = "No space left on device"
 
 
+def graph_existence_error(message: str) -> InputError | None:
+    """An engine's refusal of DROP or CLEAR of a graph it lacks, or CREATE of one it has (Oxigraph's "The
+    graph <…> does not exist"), as an InputError that says how to go on; None for any other message."""
+    if "does not exist" not in message and "already exists" not in message:
+        return None
+    if "SILENT" in message:  # told so already (by a bilateral server)
+        return InputError(message)
+    return InputError(
+        f"{message.strip().rstrip('.')}, so the update was not run. Add SILENT after the keyword (DROP SILENT "
+        "GRAPH <…>) to go on when it is so, doing nothing."
+    )
+
+
 def disk_error(error: OSError) -> StoreError | None:
     """The engine's failure to read or write its own files (RocksDB's "IO error: …", which names the file)
     as a StoreError that says what to do; None for any other OSError. A write that fails so is not kept:

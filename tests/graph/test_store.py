@@ -13,7 +13,7 @@ from rdflib import XSD, Graph, Literal, URIRef
 
 from graph import embedded, terms
 from graph.embedded import EmbeddedStore
-from graph.errors import NotFound, QuerySyntaxError, RefusedInput, UnsupportedFormat
+from graph.errors import InputError, NotFound, QuerySyntaxError, RefusedInput, UnsupportedFormat
 from graph.store import Dataset, Store
 
 G1 = "http://example.org/g1"
@@ -149,6 +149,22 @@ def test_query_syntax_error_names_the_position(store: Store) -> None:
     with pytest.raises(QuerySyntaxError) as caught:
         store.select("SELECT * WHERE { ?s ?p }")
     assert caught.value.line == 1 and caught.value.column is not None
+
+
+def test_dropping_a_graph_the_store_lacks_says_so_and_how_to_go_on(store: Store) -> None:
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    for update in (
+        f"DROP GRAPH <{G2}>",
+        f"CLEAR GRAPH <{G2}>",
+        f"INSERT DATA {{ GRAPH <{G2}> {{ <urn:x:a> <urn:x:p> 1 }} }} ; DROP GRAPH <urn:x:none>",
+    ):
+        with pytest.raises(
+            InputError,
+            match=r"<http://example.org/g2> does not exist.*Add SILENT|<urn:x:none> does not exist.*Add SILENT",
+        ):
+            store.update(update)
+    assert store.named_graphs() == [G1] and store.count() == 3
+    store.update(f"DROP SILENT GRAPH <{G2}>")
 
 
 def test_update_write_and_replace_graphs_atomically(store: Store) -> None:

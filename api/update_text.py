@@ -1,0 +1,155 @@
+"""Reading a SPARQL update's text as SPARQL allows it to be written: its operations' keywords, the graphs
+they name, their `GRAPH` groups and data blocks. Used by the validation gate (`api/update_gate.py`).
+
+The patterns run on the text, or on its blanked copy (`graph.sparql_text.blank_literals`: comments, strings
+and IRIs as spaces), never assuming a space where SPARQL needs none: between a keyword and an IRI
+(`DROP GRAPH<…>`), around an IRI (`COPY<a>TO<b>`), before a variable (`GRAPH?g`). A keyword is not matched
+inside a prefixed name (`ex:where`, `graph:x`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+
+from graph.errors import QuerySyntaxError
+from graph.sparql_text import blank_literals, group_end, keywords, syntax_error, without_comments
+
+KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
+    r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
+    r"ADD|COPY|MOVE)(?![\w:-])",
+    re.IGNORECASE,
+)
+_PROLOGUE = r"^(?:\s*(?:PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*"
+_WORD_END = r"(?![\w:-])"
+"""After a keyword: not the start of a longer word or of a prefixed name (`graph:x`)."""
+_REF = r"(<[^<>]*>|[^\s<>{}]*:[^\s<>{}]*|DEFAULT" + _WORD_END + ")"
+"""A graph named after GRAPH, TO or an operation's keyword: an IRI, a prefixed name, or DEFAULT. SPARQL
+needs no space between a keyword and an IRI (`DROP GRAPH<…>`), nor around one (`COPY<a>TO<b>`)."""
+GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned copy, and these forms hold no literal
+    _PROLOGUE + rf"(ADD|COPY|MOVE){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:GRAPH{_WORD_END}\s*)?{_REF}\s*"
+    rf"TO{_WORD_END}\s*(?:GRAPH{_WORD_END}\s*)?{_REF}\s*$",
+    re.IGNORECASE,
+)
+GRAPH_REMOVAL = re.compile(
+    _PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?GRAPH{_WORD_END}\s*{_REF}\s*$",
+    re.IGNORECASE,
+)
+WHOLE_REMOVAL = re.compile(  # DROP/CLEAR of DEFAULT, NAMED or ALL leave nothing that could violate a shape
+    _PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:DEFAULT|NAMED|ALL){_WORD_END}\s*$",
+    re.IGNORECASE,
+)
+GRAPH_MANAGEMENT = re.compile(_PROLOGUE + rf"(DROP|CLEAR|ADD|COPY|MOVE){_WORD_END}", re.IGNORECASE)
+LOAD = re.compile(_PROLOGUE + rf"LOAD{_WORD_END}", re.IGNORECASE)
+_GRAPH_NAME = r"(<[^>]*>|[^\s{}<>]*:[^\s{}<>]*)"
+"""An IRI or a prefixed name, as a graph is named after WITH, USING or USING NAMED."""
+IRI_NEXT = re.compile(r"\s*" + _GRAPH_NAME)
+USING = re.compile(rf"(?<![\w:?$-])USING{_WORD_END}\s*(?!NAMED{_WORD_END})" + _GRAPH_NAME, re.IGNORECASE)
+USING_NAMED = re.compile(rf"(?<![\w:?$-])USING\s+NAMED{_WORD_END}\s*" + _GRAPH_NAME, re.IGNORECASE)
+GRAPH_VARIABLE = re.compile(r"GRAPH\s*([?$]\w+)", re.IGNORECASE)
+_GRAPH_OPEN = re.compile(  # for `keywords`, on blanked text: IRIs are spaces, prefixed names are not
+    r"graph(?![\w:-])\s*(?:[?$]\w+|[^\s{}]*:[^\s{}]*)?\s*\{"
+)
+
+
+def at_graph_groups(text: str, blanked: str | None = None) -> list[tuple[str, str, str]]:
+    """A quad template or data block cut at its `GRAPH g { }` groups: for each group, what precedes it, the
+    group whole and its inside; then the rest, with two empty strings. `blanked` is the text as
+    `blank_literals` gives it, when the caller has it."""
+    blanked = blank_literals(text) if blanked is None else blanked
+    parts, cursor = [], 0
+    for match in keywords(_GRAPH_OPEN, blanked):
+        if match.start() < cursor:
+            continue
+        end = group_end(blanked, match.end() - 1)
+        parts.append((text[cursor : match.start()], text[match.start() : end], text[match.end() : end - 1]))
+        cursor = end
+    parts.append((text[cursor:], "", ""))
+    return parts
+
+
+def top_level(hidden: str) -> Iterator[tuple[int, int]]:
+    """The spans of blanked text outside its `{ }` groups (each up to and with the next group's `{`)."""
+    position = 0
+    while (opening := hidden.find("{", position)) >= 0:
+        yield position, opening + 1
+        position = group_end(hidden, opening)
+    yield position, len(hidden)
+
+
+def quoted(operation: str) -> str:
+    """An operation as an error message quotes it: on one line, its first 160 characters."""
+    text = " ".join(operation.split())
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
+def outside_graphs(template: str, blanked: str | None = None) -> str:
+    """What a quad template or data block holds outside its `GRAPH g { }` groups: default-graph triples."""
+    before_groups = (before for before, _, _ in at_graph_groups(template, blanked))
+    return without_comments(" ".join(before_groups)).strip(" .\t\r\n")
+
+
+def _without_graph_wrappers(template: str) -> str:
+    """A quad template as a triple template: `GRAPH g { t }` becomes `t` (validation merges all graphs)."""
+    return " ".join(piece for before, _, inside in at_graph_groups(template) for piece in (before, inside))
+
+
+def as_trig(block: str, blanked: str | None = None) -> str:
+    """An INSERT DATA or DELETE DATA block as TriG: each run of triples in `{ }`, where, as in SPARQL, the last
+    needs no dot; each `GRAPH g { }` group as it is."""
+    groups = at_graph_groups(block, blanked)
+    pieces = (piece for before, group, _ in groups for piece in (_default_graph(before), group))
+    return "\n".join(piece for piece in pieces if piece)
+
+
+def _default_graph(triples: str) -> str:
+    # SPARQL allows a dot after a GRAPH group, TriG does not; and a comment would hide the closing brace
+    text = without_comments(triples).strip().removeprefix(".")
+    return f"{{ {text} }}" if text.strip() else ""
+
+
+def template_of(text: str, hidden: str, keyword: re.Match[str]) -> str:
+    opening = hidden.index("{", keyword.end() - 1)
+    return _without_graph_wrappers(text[opening + 1 : group_end(hidden, opening) - 1])
+
+
+_WRITTEN_GRAPH = re.compile(
+    rf"(?<![\w:?$-])(?:GRAPH|TO|WITH){_WORD_END}\s*(<[^>]*>|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE
+)
+DATA_OPERATION = re.compile(r"(?:\s*(?:PREFIX\s+[^\s:]*:|BASE))*\s*(?:INSERT|DELETE)\s+DATA(?![\w:-])", re.IGNORECASE)
+"""On blanked text (IRIs and comments are spaces): an INSERT DATA or DELETE DATA operation."""
+
+
+def written_graphs(operation: str) -> set[str]:
+    """The graph names an operation (or a whole update) may write into, as written; the source of a
+    transfer, the graphs its WHERE reads and words in its literals are read too, which only makes this wider.
+    Only asked when a later operation of the request empties a graph, or when the update spells a reserved
+    graph name."""
+    return set(_WRITTEN_GRAPH.findall(operation))
+
+
+def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyntaxError | None:
+    """The syntax error Oxigraph finds in an update, or None. It is run on an empty store, where it reads
+    nothing; never called on one that could reach the network (SERVICE, LOAD)."""
+    try:
+        ox.Store().update(update, base_iri=base_iri)
+    except SyntaxError as error:
+        return syntax_error(str(error))
+    except (OSError, RuntimeError):  # DROP of a graph the empty store lacks, say: it parsed
+        pass
+    return None
+
+
+def graph_iris(names: list[str], head: str) -> tuple[str, ...]:
+    """Graph names as an update writes them (IRIs, relative IRIs, prefixed names), resolved under `head`
+    (its BASE and PREFIXes); none if they do not parse, since the engine then refuses the update."""
+    if not names:
+        return ()
+    try:
+        solutions = ox.Store().query(f"{head}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(names)} }} }}")
+    except SyntaxError:
+        return ()
+    assert isinstance(solutions, ox.QuerySolutions)
+    return tuple(dict.fromkeys(row[0].value for row in solutions if isinstance(row[0], ox.NamedNode)))
