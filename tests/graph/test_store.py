@@ -153,18 +153,16 @@ def test_query_syntax_error_names_the_position(store: Store) -> None:
 
 def test_dropping_a_graph_the_store_lacks_says_so_and_how_to_go_on(store: Store) -> None:
     store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    never = "urn:x:never-written"  # a name of its own: a server may keep an emptied graph's name
     for update in (
-        f"DROP GRAPH <{G2}>",
-        f"CLEAR GRAPH <{G2}>",
-        f"INSERT DATA {{ GRAPH <{G2}> {{ <urn:x:a> <urn:x:p> 1 }} }} ; DROP GRAPH <urn:x:none>",
+        f"DROP GRAPH <{never}>",
+        f"CLEAR GRAPH <{never}>",
+        f"INSERT DATA {{ GRAPH <{G2}> {{ <urn:x:a> <urn:x:p> 1 }} }} ; DROP GRAPH <{never}>",
     ):
-        with pytest.raises(
-            InputError,
-            match=r"<http://example.org/g2> does not exist.*Add SILENT|<urn:x:none> does not exist.*Add SILENT",
-        ):
+        with pytest.raises(InputError, match=f"<{never}> does not exist.*Add SILENT"):
             store.update(update)
     assert store.named_graphs() == [G1] and store.count() == 3
-    store.update(f"DROP SILENT GRAPH <{G2}>")
+    store.update(f"DROP SILENT GRAPH <{never}>")
 
 
 def test_update_write_and_replace_graphs_atomically(store: Store) -> None:
