@@ -136,6 +136,7 @@ def query_dataset(query: str, base_iri: str | None = None) -> tuple[tuple[str, .
     clauses = list(keywords(_FROM, blank_literals(query)))
     if not clauses:
         return None
+    query = without_comments(query) if "#" in query else query  # `FROM # …` then the name, on the next line
     declared = declarations(query)
     prefixes = {m.group(1): m.group(2) for m in declared if m.group(3) is None}
     base = next((m.group(3) for m in declared if m.group(3) is not None), None) or base_iri or ""

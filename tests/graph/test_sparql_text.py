@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from graph import sparql_text
-from graph.sparql_text import blank_literals, group_end, keywords, operation_spans, recent_texts
+from graph.sparql_text import blank_literals, group_end, keywords, operation_spans, query_dataset, recent_texts
 
 
 def read_spans(update: str) -> list[tuple[int, int]]:
@@ -64,3 +64,19 @@ def test_no_more_than_two_long_texts_are_kept() -> None:
     for text in (long[0], long[1], long[0], long[2], long[0], long[1], "short", "short"):
         measured(text)
     assert computed == ["0", "1", "2", "1", "s"]  # 2 pushed out 1, the least recent; 1 then pushed out 2
+
+
+def test_a_dataset_is_read_past_comments_and_without_spaces() -> None:
+    spellings = [
+        "SELECT * FROM <http://x/a> FROM NAMED <http://x/b> WHERE { ?s ?p ?o }",
+        "SELECT * FROM<http://x/a>FROM NAMED<http://x/b>WHERE { ?s ?p ?o }",
+        "# the graphs\nSELECT * FROM # first\n <http://x/a> FROM NAMED # second\n <http://x/b> { ?s ?p ?o }",
+    ]
+    for query in spellings:
+        assert query_dataset(query) == (("http://x/a",), ("http://x/b",)), query
+
+
+def test_an_iri_with_escapes_is_blanked_whole() -> None:
+    text = "INSERT DATA { GRAPH <urn:x:g\\u0041#> { <urn:x:a> <urn:x:p> 1 } }"
+    blanked = blank_literals(text)
+    assert "#" not in blanked and blanked.count("{") == 2 and blanked.count("}") == 2
