@@ -20,6 +20,7 @@ from graph.errors import (
     QueryTimeout,
     StoreError,
     StoreFull,
+    StoreMisconfigured,
     StoreUnavailable,
     UnsupportedFormat,
     ValidationFailed,
@@ -97,6 +98,9 @@ def problem_for(error: Exception, method: str, path: str) -> Problem:
     if isinstance(error, StoreFull):
         log.error("store error on %s %s: %s", method, path, error)
         return Problem(507, "Insufficient storage", "The store's disk is full: the write was not kept.")
+    if isinstance(error, StoreMisconfigured):  # the server behind --endpoint: its operator's to fix
+        log.error("store error on %s %s: %s", method, path, error)
+        return Problem(502, "The store is misconfigured", str(error))
     if isinstance(error, StoreUnavailable):
         return Problem(503, "The store is unavailable", str(error), {"Retry-After": "1"})
     if isinstance(error, StoreError):

@@ -68,22 +68,28 @@ def remote_factory(
     endpoint: str, token: str | None = None, *, update_url: str | None = None, store_url: str | None = None
 ) -> StoreFactory:
     """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
-    sending `token` as a bearer token with every request."""
+    sending `token` as a bearer token with every request. The server's union default graph, checked when
+    `serve` starts, is checked again by each request until the server holds a triple to tell by (it may
+    have been empty then): a misconfigured server is refused, not queried wrongly."""
     local = threading.local()
+    union_known = threading.Event()
 
     def open_remote(timeout: float, _environ: Mapping[str, Any]) -> Store:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False  # no proxy lookup per request
-        return RemoteStore(
+        store = RemoteStore(
             endpoint,
             update_url=update_url,
             store_url=store_url,
             timeout=timeout,
             session=local.session,
             token=token,
-            check=False,
+            check=not union_known.is_set(),
         )
+        if store.union_checked:
+            union_known.set()
+        return store
 
     return open_remote
 

@@ -3,7 +3,8 @@ HTTP Protocol (plain HTTP with `requests`).
 
 The server must answer queries with the union of its named graphs as the default graph: `oxigraph serve
 --union-default-graph`, Fuseki with `tdb2:unionDefaultGraph true`, GraphDB and Virtuoso by their own
-settings. `RemoteStore` checks this when it connects and refuses a server that does otherwise.
+settings. `RemoteStore` checks this when it connects and refuses a server that does otherwise; an empty
+server, before the first query or write that can tell (`graph/union_check.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_large, wrapper_error
-from graph.errors import NotFound, QueryTimeout, StoreError, StoreMisconfigured, StoreUnavailable
+from graph.errors import NotFound, QueryTimeout, StoreError, StoreUnavailable
 from graph.parsing import load_file
 from graph.sparql_text import query_form
 from graph.store import (
@@ -38,6 +39,7 @@ from graph.store import (
     own_dataset,
 )
 from graph.terms import graph_node, to_rdflib
+from graph.union_check import misconfigured, reads_union, reads_union_of_a_probe
 
 _POOL = urllib3.PoolManager(maxsize=16)
 """Kept-alive connections to query endpoints, shared by every RemoteStore of the process (thread-safe)."""
@@ -70,7 +72,7 @@ class RemoteStore(Store):
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session = session or requests.Session()
-        self._union_checked = False
+        self.checks_union, self.union_checked, self._checking = check, False, False
         if check:
             self.check_union_default_graph()
 
@@ -161,6 +163,7 @@ class RemoteStore(Store):
         form = query_form(query)
         if form != expected:
             raise TypeError(f"This method takes a {expected} query, not {form}.")
+        self._union_known()
         response = self._send(self.query_url, query, "application/sparql-results+json", dataset=own_dataset(query))
         sent = response.peek(60)[:60]
         try:
@@ -184,6 +187,7 @@ class RemoteStore(Store):
         form = query_form(query)
         if form not in ("CONSTRUCT", "DESCRIBE"):
             raise TypeError(f"construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
+        self._union_known()
         body = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query)).read()
         return Graph().parse(data=body, format="nt")
 
@@ -195,6 +199,7 @@ class RemoteStore(Store):
     def stream_construct(self, query: str) -> Iterator[ox.Triple]:
         if (form := query_form(query)) not in ("CONSTRUCT", "DESCRIBE"):
             raise TypeError(f"stream_construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
+        self._union_known()
         response = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query))
         return (quad.triple for quad in self._received(ox.parse(response, ox.RdfFormat.N_TRIPLES)))
 
@@ -217,6 +222,7 @@ class RemoteStore(Store):
         # The raw answer is streamed over a kept-alive connection from a pool shared by the process's
         # threads: on a busy server a new connection per query (as SPARQLWrapper opens), or even requests'
         # per-call bookkeeping, costs more than a point query itself.
+        self._union_known()
         dataset = dataset or own_dataset(query, base_iri)  # the server reads the union for any query otherwise
         params = (
             [("default-graph-uri", g) for g in dataset.default] + [("named-graph-uri", g) for g in dataset.named]
@@ -253,6 +259,7 @@ class RemoteStore(Store):
 
     # -- writes ----------------------------------------------------------------------------------------
     def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
+        self._union_known(before_writing=True)
         self._send(self.update_url, update, is_update=True, dataset=dataset).read()
 
     def load(self, data: RdfInput, format: ox.RdfFormat, graph: str | None = None) -> None:
@@ -275,6 +282,7 @@ class RemoteStore(Store):
 
     def _post_graph(self, graph: str, triples: bytes) -> None:
         """Add N-Triples to a graph with one Graph Store Protocol POST."""
+        self._union_known(before_writing=True)
         headers = {**self._headers, "Content-Type": "application/n-triples"}
         try:
             response = self._session.post(
@@ -288,7 +296,6 @@ class RemoteStore(Store):
             ) from None
         if response.status_code >= 400:
             raise refusal(self.store_url, response.status_code, response.text, len(triples))
-        self._recheck()
 
     def _insert_dataset(self, staging: ox.Store) -> None:
         """Add a staged dataset in one SPARQL Update request, which the server runs as one transaction."""
@@ -301,12 +308,10 @@ class RemoteStore(Store):
                 blocks.append(f"{opening}\n{triples.decode('utf-8')}}}")
         if blocks:
             self.update("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
-            self._recheck()
 
     def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         if graphs:
             self.update(graphs_update(graphs, replace=replace))
-            self._recheck()
 
     def drop_graph(self, graph: str) -> None:
         response = self._gsp("DELETE", graph)
@@ -358,38 +363,35 @@ class RemoteStore(Store):
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows
         return sorted(str(row[0]) for row in rows)
 
-    # -- the union default graph -----------------------------------------------------------------------
+    # -- the union default graph (`graph/union_check.py`) ------------------------------------------------
     def check_union_default_graph(self) -> None:
-        """Refuse a server whose default graph is not the union of its named graphs.
+        """Refuse a server whose default graph is not the union of its named graphs, if it can tell."""
+        self._checking = True  # the check's own queries do not check again
+        try:
+            union = reads_union(self)
+        finally:
+            self._checking = False
+        if union is False:
+            raise misconfigured(self.query_url)
+        self.union_checked = union is True
 
-        Takes one triple of one named graph and asks whether the default graph holds it. An empty server
-        cannot tell; the check then runs again after the first write.
-        """
-        probe = self.select(
-            "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s) && !isBlank(?o)) } LIMIT 1"
-        )
-        if not probe.rows:
+    def _union_known(self, *, before_writing: bool = False) -> None:
+        """Check the union once the server can tell, when this store checks it (`check`); before a first
+        write into a server that cannot tell yet, by a probe triple written and dropped again."""
+        if not self.checks_union or self.union_checked or self._checking:
             return
-        s, p, o = (ox_term_text(t) for t in probe.rows[0])
-        if not self.ask(f"ASK {{ {s} {p} {o} }}"):
-            raise StoreMisconfigured(
-                f"{self.query_url} does not use the union of its named graphs as the default graph. "
-                "Start Oxigraph with `oxigraph serve --union-default-graph`, or set the equivalent option "
-                "(Fuseki: tdb2:unionDefaultGraph true)."
-            )
-        self._union_checked = True
-
-    def _recheck(self) -> None:
-        if not self._union_checked:
-            self.check_union_default_graph()
+        self.check_union_default_graph()
+        if before_writing and not self.union_checked:
+            self._checking = True
+            try:
+                union = reads_union_of_a_probe(
+                    self, lambda text: self._send(self.update_url, text, is_update=True).read()
+                )
+            finally:
+                self._checking = False
+            if not union:
+                raise misconfigured(self.query_url)
+            self.union_checked = True
 
     def close(self) -> None:
         self._session.close()
-
-
-def ox_term_text(term: object) -> str:
-    """A term written in SPARQL / N-Triples syntax, from an rdflib term."""
-    from rdflib.term import Node
-
-    assert isinstance(term, Node)
-    return term.n3()

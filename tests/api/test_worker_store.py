@@ -101,3 +101,27 @@ def test_serving_a_folder_another_process_holds_is_refused_with_the_reason(tmp_p
     assert served.returncode != 0
     assert "open in another process" in served.stderr and str(tmp_path / "store") in served.stderr
     assert "Traceback" not in served.stderr
+
+
+def test_workers_before_a_remote_server_check_its_union_until_it_can_tell() -> None:
+    from api.serve import remote_factory
+    from graph.errors import StoreMisconfigured
+    from graph.remote import RemoteStore
+    from tests.conftest import OxigraphServer
+
+    plain, union = OxigraphServer(), OxigraphServer("--union-default-graph")
+    fact = "INSERT DATA { GRAPH <urn:x:g> { <urn:x:a> <urn:x:p> 1 } }"
+    try:
+        open_plain = remote_factory(plain.url)
+        assert open_plain(5, {}).select("SELECT * WHERE { ?s ?p ?o }").rows == []  # empty: cannot tell yet
+        RemoteStore(plain.url, check=False).update(fact)  # written by another client
+        with pytest.raises(StoreMisconfigured, match="--union-default-graph"):
+            open_plain(5, {})
+        open_union = remote_factory(union.url)
+        first = open_union(5, {})
+        first.update(fact)  # asked by a probe before it is written
+        assert first.union_checked and open_union(5, {}).union_checked  # the next one can tell by reading
+        assert not open_union(5, {}).checks_union  # known from then on: not asked again
+    finally:
+        plain.stop()
+        union.stop()

@@ -20,7 +20,7 @@ from graph.errors import (
     UnsupportedFormat,
     ValidationFailed,
 )
-from graph.loading import load_files, stage_files
+from graph.loading import default_graph_for, load_files, stage_files
 from graph.parsing import BOM, SCRATCH_GRAPH, stage
 from graph.remote import RemoteStore
 from graph.store import Store
@@ -255,6 +255,32 @@ def test_a_server_without_the_union_default_graph_is_refused() -> None:
             elsewhere.dump_dataset(ox.RdfFormat.N_QUADS, io.BytesIO())
     finally:
         server.stop()
+
+
+def test_an_empty_server_without_the_union_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from tests.conftest import OxigraphServer
+
+    server, union = OxigraphServer(), OxigraphServer("--union-default-graph")
+    facts = tmp_path / "facts.nt"
+    facts.write_bytes(b'<http://example.org/a> <http://example.org/p> "1" .\n')
+    every_quad = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    try:
+        checking = RemoteStore(server.url)  # empty: it cannot tell yet
+        with pytest.raises(StoreMisconfigured, match="--union-default-graph"):
+            load_files(checking, [facts], validate=False)
+        plain = RemoteStore(server.url, check=False)
+        assert int(plain.select(every_quad).rows[0][0]) == 0 and plain.named_graphs() == []  # probe dropped
+        # Written by another client meanwhile: the next query can tell, and is refused.
+        plain.update("INSERT DATA { GRAPH <http://example.org/g> { <http://a> <http://p> 1 } }")
+        with pytest.raises(StoreMisconfigured):
+            checking.select("SELECT * WHERE { ?s ?p ?o }")
+        # A server that reads the union takes the load, and is known to from then on.
+        fine = RemoteStore(union.url)
+        load_files(fine, [facts], validate=False)
+        assert fine.union_checked and fine.named_graphs() == [default_graph_for(facts)]
+    finally:
+        server.stop()
+        union.stop()
 
 
 def test_triples_taken_out_of_a_staged_graph_leave_the_other_graphs_as_they_were() -> None:
