@@ -89,6 +89,10 @@ def content_hash(data: Graph) -> str:
     return hashlib.sha256("\n".join(line for line in lines if line).encode("utf-8")).hexdigest()
 
 
+_IRI = "its IRI (source= over HTTP, --source on the command line)"
+_TITLE_AND_URL = "its title and URL (source_title= and source_url=; --source-title and --source-url)"
+
+
 def _described_as_source(data: Graph, node: URIRef) -> bool:
     return (node, RDF.type, BL.Source) in data or (node, RDF.type, BL.NewsArticle) in data
 
@@ -101,19 +105,19 @@ def _source_of(store: Store, data: Graph, citation: SourceCitation) -> tuple[URI
         if not _ABSOLUTE_IRI.match(citation.iri):
             raise InputError(
                 f"source={citation.iri!r} is not an absolute IRI; give one such as "
-                "https://w3id.org/bilateral/id/source/seed-000, or source_title= and source_url=."
+                f"https://w3id.org/bilateral/id/source/seed-000, or {_TITLE_AND_URL}."
             )
         known = f"ASK {{ <{citation.iri}> a/<{RDFS.subClassOf}>* <{BL.Source}> }}"
         if not _described_as_source(data, URIRef(citation.iri)) and not store.ask(known):
             raise MissingSource(
                 f"source=<{citation.iri}> is not a source this graph holds: cite one it does (the sources "
-                "are listed on the home page), describe it in the data as a bl:Source, or give "
-                "source_title= and source_url= instead."
+                f"are listed on the home page), describe it in the data as a bl:Source, or give {_TITLE_AND_URL} "
+                "instead."
             )
         return URIRef(citation.iri), extra
     if citation.url or citation.title:
         if not (citation.url and citation.title):
-            raise MissingSource("A cited source needs both a title and a URL (or give its IRI as source=).")
+            raise MissingSource(f"A cited source needs both a title and a URL (or give {_IRI}).")
         iri = instance_iri("source", "web-" + hashlib.sha256(citation.url.encode()).hexdigest()[:16])
         extra.add((iri, RDF.type, BL.Source))
         extra.add((iri, DCTERMS.title, Literal(citation.title)))
@@ -125,8 +129,8 @@ def _source_of(store: Store, data: Graph, citation: SourceCitation) -> tuple[URI
     if len(described) == 1:
         return described[0], extra
     raise MissingSource(
-        "The submission names no source: pass source=IRI (or source_title= and source_url=), or describe "
-        "exactly one bl:Source in the data."
+        f"The submission names no source: give {_IRI}, or {_TITLE_AND_URL}, or describe exactly one "
+        "bl:Source in the data."
     )
 
 

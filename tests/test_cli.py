@@ -152,7 +152,7 @@ def test_submit_from_the_shell(tmp_path: Path) -> None:
     refused = bilateral("submit", "--store", store, "--source", source, str(facts))
     assert refused.returncode == 1 and "blsh:MeetingOutOfOfficeShape" in refused.stderr
     nameless = bilateral("submit", "--store", store, str(facts))
-    assert nameless.returncode == 2 and "source" in nameless.stderr
+    assert nameless.returncode == 2 and "--source on the command line" in nameless.stderr
 
 
 def test_load_validate_and_submit_read_standard_input(tmp_path: Path) -> None:
