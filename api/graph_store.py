@@ -21,7 +21,7 @@ from api.negotiation import choose, content_type
 from api.parameters import only_parameters
 from api.problems import Problem
 from api.what_remains import REMAINING_GRAPH, stage_what_remains
-from graph.errors import UnsupportedFormat, ValidationFailed
+from graph.errors import InputError, UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import graph_iri, refuse_reserved
 from graph.parsing import Staged, stage
@@ -71,7 +71,21 @@ def _format_of(media_type: str, filename: str | None = None) -> ox.RdfFormat:
 
 
 def staged_body(graph: str) -> Staged:
-    """The request body (or each part of a multipart body) parsed into `graph`."""
+    """The request body (or each part of a multipart body) parsed into `graph`, which takes triples: a
+    TriG or N-Quads body that names graphs of its own is refused (as `oxigraph serve` refuses it), never
+    folded into `graph`."""
+    staged = _staged_parts(graph)
+    if others := [name for name in staged.graph_names() if name != graph]:
+        named = ", ".join(f"<{name}>" for name in others[:3]) + (", …" if len(others) > 3 else "")
+        raise InputError(
+            f"The body names graphs of its own ({named}), but a Graph Store write goes into one graph. "
+            "Send that graph's triples (Turtle, N-Triples, or TriG's default graph), or each graph in a "
+            "request of its own with ?graph=."
+        )
+    return staged
+
+
+def _staged_parts(graph: str) -> Staged:
     staged = Staged()
     if request.mimetype == "multipart/form-data":
         if request.form:

@@ -293,6 +293,26 @@ def test_graph_store_refuses_unknown_body_types(client: FlaskClient) -> None:
     assert problem(response)["status"] == 415
 
 
+def test_a_graph_store_write_takes_one_graph_not_a_dataset(client: FlaskClient, store: EmbeddedStore) -> None:
+    trig = b'<urn:x:g> { <urn:x:a> <urn:x:p> "1" } { <urn:x:b> <urn:x:p> "2" }'  # its own graph, and the default
+    put = client.put(
+        "/store", query_string={"graph": "urn:x:g"}, data=trig, headers={**WRITE, "Content-Type": "application/trig"}
+    )
+    assert put.status_code == 201 and store.count("urn:x:g") == 2
+    before = store.named_graphs()
+    for method, where, body, media_type in (
+        ("put", {"graph": "urn:x:g"}, b'<urn:x:other> { <urn:x:a> <urn:x:p> "3" }', "application/trig"),
+        ("post", {"graph": "urn:x:g"}, b'<urn:x:a> <urn:x:p> "3" <urn:x:other> .', "application/n-quads"),
+        ("post", {}, b'<urn:x:other> { <urn:x:a> <urn:x:p> "3" }', "application/trig"),
+    ):
+        response = getattr(client, method)(
+            "/store", query_string=where, data=body, headers={**WRITE, "Content-Type": media_type}
+        )
+        refused = problem(response)
+        assert refused["status"] == 400 and "names graphs of its own (<urn:x:other>)" in refused["detail"]
+    assert store.named_graphs() == before and store.count("urn:x:g") == 2
+
+
 def test_a_malformed_body_names_the_line(client: FlaskClient) -> None:
     response = client.put(
         "/store",
