@@ -10,7 +10,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from graph.errors import QueryTimeout, StoreError, StoreUnavailable, graph_existence_error
+from graph.errors import (
+    InputError,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+    ValidationFailed,
+    graph_existence_error,
+)
+from graph.report import ValidationReport, ValidationResult
 from graph.sparql_text import syntax_error
 
 
@@ -84,7 +92,9 @@ def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
     if status == 413 or (status == 400 and _over_a_size_limit(text)):
         return _size_refusal(url, text, size)
     if status == 400:
-        return syntax_error(text)
+        return bad_request(body)
+    if status == 422 and (failed := remote_violations(url, body)) is not None:
+        return failed
     if status in (503, 504) or "timeout" in text.lower():
         return QueryTimeout(f"{url} stopped the request: {text[:300]}")
     return StoreError(f"{url} answered {status}: {text[:300]}")
@@ -95,10 +105,11 @@ def wrapper_error(error: SPARQLWrapperException, url: str, *, is_query: bool, si
     text = str(error)
     message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
     name = type(error).__name__
-    if existence := graph_existence_error(reason(response_body(text) or message)):
+    body = response_body(text) or message
+    if existence := graph_existence_error(reason(body)):
         return existence
     if name == "QueryBadFormed":
-        return _size_refusal(url, message, size) if _over_a_size_limit(message) else syntax_error(message)
+        return _size_refusal(url, message, size) if _over_a_size_limit(message) else bad_request(body)
     if name == "Unauthorized":
         return unauthorized(url, 401, reason(response_body(text) or message))
     if name == "EndPointNotFound":
@@ -119,15 +130,60 @@ def response_body(text: str) -> str | None:
     return body.decode("utf-8", "replace") if isinstance(body, bytes) else None
 
 
-def reason(body: str) -> str:
-    """A server's reason for a refusal: the title and detail of a problem document (RFC 9457), else the body."""
+def bad_request(body: str) -> Exception:
+    """A 400: the server's syntax error (with its position when it names one), or, from a server that
+    answers with a problem document (`bilateral serve`) about anything else, its own words."""
+    detail = _problem(body)
+    if detail is None:
+        return syntax_error(body.strip())
+    if detail[1].startswith(_SYNTAX):
+        return syntax_error(detail[1].removeprefix(_SYNTAX))
+    return InputError(f"{detail[0]}: {detail[1]}")
+
+
+def remote_violations(url: str, body: str) -> ValidationFailed | None:
+    """A 422 with the violations of a problem document (`bilateral serve`'s) as the ValidationFailed it
+    reports, so that they are printed or answered as this side's own; None for any other body."""
+    try:
+        violations = json.loads(body).get("violations")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(violations, list):
+        return None
+    results = [
+        ValidationResult(
+            focus_node=str(v.get("focusNode") or ""),
+            path=v.get("path"),
+            value=v.get("value"),
+            message=str(v.get("message") or ""),
+            severity=str(v.get("severity") or "Violation"),
+            shape=str(v.get("sourceShape") or ""),
+            constraint=str(v.get("sourceConstraintComponent") or ""),
+        )
+        for v in violations
+        if isinstance(v, dict)
+    ]
+    return ValidationFailed(ValidationReport(results), source=f"what was sent to {url}")
+
+
+_SYNTAX = "SPARQL syntax error: "
+
+
+def _problem(body: str) -> tuple[str, str] | None:
+    """The title and detail of a problem document (RFC 9457), or None for any other body."""
     try:
         problem = json.loads(body)
     except ValueError:
-        return body.strip()
+        return None
     if not isinstance(problem, dict) or not isinstance(problem.get("detail"), str):
-        return body.strip()
-    return f"{problem.get('title') or 'Refused'}: {problem['detail']}"
+        return None
+    return str(problem.get("title") or "Refused"), problem["detail"]
+
+
+def reason(body: str) -> str:
+    """A server's reason for a refusal: the title and detail of a problem document (RFC 9457), else the body."""
+    problem = _problem(body)
+    return body.strip() if problem is None else f"{problem[0]}: {problem[1]}"
 
 
 def unauthorized(url: str, status: int, text: str) -> StoreUnavailable:

@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
-from graph.errors import StoreError
+from graph.errors import InputError, QuerySyntaxError, StoreError, ValidationFailed
 from graph.remote import RemoteStore
 from tests.api.conftest import TOKEN, BilateralServer
 
@@ -174,6 +174,26 @@ def test_the_remote_store_reads_from_a_bilateral_server(seeded_server: Bilateral
         assert URIRef("https://w3id.org/bilateral/id/event/lee-ishiba-summit-2025-08") in {row[0] for row in summits}
         assert remote.ask(PREFIX + "ASK { ?s a bl:Summit }")
         assert len(remote.construct(PREFIX + "CONSTRUCT WHERE { ?s a bl:Summit }")) >= 1
+    finally:
+        remote.close()
+
+
+def test_the_remote_store_tells_a_bilateral_servers_refusals_in_its_words(seeded_server: BilateralServer) -> None:
+    remote = RemoteStore(f"{seeded_server.url}/sparql", token=TOKEN)
+    before = remote.count()
+    try:
+        with pytest.raises(InputError, match="writes triples outside any GRAPH") as refused:
+            remote.update("INSERT DATA { <urn:x:a> <urn:x:p> 1 }")
+        assert not isinstance(refused.value, QuerySyntaxError)
+        with pytest.raises(QuerySyntaxError) as malformed:
+            remote.update("INSERT DATA { GRAPH <urn:x:g> { <urn:x:a> <urn:x:p> 1 } } ; SELECT")
+        assert malformed.value.line == 1 and "{" not in str(malformed.value)  # the message, not the document
+        with pytest.raises(ValidationFailed) as violated:
+            remote.update(
+                "INSERT DATA { GRAPH <urn:x:g> { <urn:x:n> a <https://w3id.org/bilateral/ontology#Person> } }"
+            )
+        assert [r.shape for r in violated.value.report.violations] == ["blsh:PersonLabelShape"]
+        assert remote.count() == before
     finally:
         remote.close()
 
