@@ -111,11 +111,11 @@ def _write(graph: str, *, replace: bool) -> None:
     store = app_state().store()
     with app_state().one_write_at_a_time():
         emptied = (graph,) if replace and store.has_graph(graph) else ()
-        _check(store, staged, emptied=emptied, source="the request body")
+        check_staged(store, staged, emptied=emptied, source="the request body")
         store.write_graphs({graph: staged.ntriples()}, replace=replace)
 
 
-def _check(store: Store, staged: Staged, *, emptied: tuple[str, ...], source: str) -> None:
+def check_staged(store: Store, staged: Staged, *, emptied: tuple[str, ...], source: str) -> None:
     """Validate staged data in the store without the `emptied` graphs, with what remains of the nodes those
     described (staged beside it for the time of the check: only the data itself is written)."""
     try:
@@ -166,7 +166,7 @@ def graph_store(rest: str | None) -> Response:
         if not existed:
             raise Problem(404, "Not found", f"There is no graph <{graph}> to delete.")
         with app_state().one_write_at_a_time():
-            _check(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
+            check_staged(store, Staged(), emptied=(graph,), source=f"what deleting <{graph}> leaves")
             store.drop_graph(graph)
         return Response(status=204)
     if graph is None and request.method == "PUT":

@@ -12,6 +12,7 @@ from rdflib.namespace import RDF
 
 from api.auth import require_writer
 from api.context import app_state
+from api.load_operation import run_if_a_load
 from api.negotiation import RDF as RDF_TYPES
 from api.negotiation import choose, content_type
 from api.problems import Problem
@@ -95,6 +96,8 @@ def sparql() -> Response:
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
         with state.one_write_at_a_time():
+            if run_if_a_load(store, text, state.settings, request.base_url):  # fetched and checked here
+                return Response(status=204)
             # Judged as the engine runs it: the protocol's using-graph-uri as USING clauses.
             judged = with_dataset(text, list(dataset.default), list(dataset.named)) if dataset else text
             check_update(store, judged, state.validator(), base_iri=request.base_url)

@@ -103,8 +103,8 @@ UNREAD_OPERATION = (
     "(GRAPH before either name is optional), each graph an IRI or a prefixed name. Found in: {operation}"
 )
 UNCHECKED_LOAD = (
-    "LOAD would store what it fetches without the shapes' check. Fetch the document and send it to "
-    "/store?graph=<graph> (or POST /submissions), which check it. Found in: {operation}"
+    "LOAD is run on its own, so that what it fetches is checked against the shapes before it is stored: send "
+    "LOAD <document> INTO GRAPH <graph> as a request of its own. Found in: {operation}"
 )
 WRITTEN_THEN_EMPTIED = (
     "The update empties a graph that an earlier operation of the same request writes into; its operations are "
@@ -179,7 +179,7 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str, stor
             # COPY and MOVE empty their target first; MOVE empties its source after.
             preview.emptied_graphs += {"ADD": [], "COPY": [target], "MOVE": [target, source]}[operation]
         return
-    if LOAD.match(text):  # one the allow-list lets through: the gate cannot see what it would fetch
+    if LOAD.match(text):  # among other operations: the gate cannot see what it would fetch (`api.load_operation`)
         raise RefusedInput(UNCHECKED_LOAD.format(operation=quoted(text)))
     # One that does not parse is left to the engine, which refuses the whole update with the error's position.
     if GRAPH_MANAGEMENT.match(text) and not WHOLE_REMOVAL.match(text) and syntax_error_of_update(head + text) is None:

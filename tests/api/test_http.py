@@ -161,18 +161,6 @@ def test_load_is_refused_even_with_a_token(client: FlaskClient) -> None:
     assert problem(response)["status"] == 400
 
 
-def test_an_allow_listed_load_is_refused_since_the_shapes_cannot_check_it(store: EmbeddedStore) -> None:
-    allowed = app_for(store, allow_datasets=("http://elsewhere.example/",)).test_client()
-    before = store.named_graphs()
-    for update in (
-        "LOAD <http://elsewhere.example/x.ttl> INTO GRAPH <urn:x:g>",
-        "# c\nLOAD SILENT <http://elsewhere.example/x.ttl>",
-    ):
-        refused = problem(allowed.post("/sparql", data={"update": update}, headers=WRITE))
-        assert refused["status"] == 400 and "without the shapes' check" in refused["detail"], refused
-    assert store.named_graphs() == before
-
-
 def test_a_dataset_outside_the_store_is_refused_unless_allow_listed(store: EmbeddedStore) -> None:
     query = {"query": ASK, "default-graph-uri": "http://elsewhere.example/g"}
     assert problem(app_for(store).test_client().get("/sparql", query_string=query))["status"] == 400

@@ -1,0 +1,97 @@
+"""SPARQL's `LOAD <document> INTO GRAPH <graph>`, for a document the allow-list lets the server reach, run
+by bilateral itself: the document is fetched once, parsed, checked against the shapes in context like a
+Graph Store write, and its triples added to the graph. The engine's own LOAD would store what it fetches
+unchecked; a LOAD among other operations is refused by the update gate (`api/update_gate.py`).
+
+`SILENT` passes over a document that cannot be fetched or read, as SPARQL says; never over one that
+violates the shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from api.graph_store import check_staged
+from api.problems import Problem
+from api.settings import Settings
+from api.update_text import graph_iris
+from graph.errors import InputError, UnsupportedFormat
+from graph.formats import rdf_format, rdf_format_for_path
+from graph.namespaces import refuse_reserved
+from graph.parsing import Staged, stage
+from graph.sparql_text import blank_literals, declarations, operation_spans, without_comments
+from graph.store import Store
+
+_LOAD = re.compile(
+    r"^(?:\s*(?:PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*LOAD(?![\w:-])\s*(SILENT(?![\w:-]))?\s*<([^<>]*)>\s*"
+    r"(?:INTO(?![\w:-])\s*GRAPH(?![\w:-])\s*(<[^<>]*>|[^\s<>{}]*:[^\s<>{}]*))?\s*$",
+    re.IGNORECASE,
+)
+_STARTS_WITH_LOAD = re.compile(r"(?:\s*(?:PREFIX\s+[^\s:]*:|BASE))*\s*LOAD(?![\w:-])", re.IGNORECASE)
+"""On blanked text (comments and IRIs as spaces): an update whose first operation is a LOAD."""
+ACCEPT = "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, application/ld+json;q=0.7, */*;q=0.1"
+INTO_A_GRAPH = (
+    "LOAD without INTO GRAPH would write into the store's own default graph, where no source states them: "
+    "every fact here lives in a named graph. Write LOAD <document> INTO GRAPH <https://w3id.org/bilateral/graph/…>."
+)
+
+
+def run_if_a_load(store: Store, update: str, settings: Settings, base_iri: str | None) -> bool:
+    """Run `update` here if it is one LOAD operation (True); False for any other update."""
+    if not _STARTS_WITH_LOAD.match(blank_literals(update)):  # the blanked text is kept for the gate
+        return False
+    text = without_comments(update) if "#" in update else update
+    load = _LOAD.match(text)
+    if load is None or len(operation_spans(text)) != 1:
+        return False
+    silent, document, graph = load.group(1) is not None, load.group(2), load.group(3)
+    if graph is None:
+        raise InputError(INTO_A_GRAPH)
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + "\n".join(m.group(0) for m in declarations(text))
+    target = next(iter(graph_iris([graph], head)), None)
+    if target is None or not settings.allowed_outside(document):  # the engine says why
+        return False
+    refuse_reserved([target])
+    try:
+        staged = _fetched(document, target, settings)
+    except (InputError, Problem):  # not fetched, or not read
+        if silent:
+            return True
+        raise
+    check_staged(store, staged, emptied=(), source=f"<{document}>")
+    store.write_graphs({target: staged.ntriples()}, replace=False)
+    return True
+
+
+def _fetched(document: str, graph: str, settings: Settings) -> Staged:
+    """The document fetched (within the body limit and the time limit) and parsed into `graph`."""
+    try:
+        response = requests.get(document, headers={"Accept": ACCEPT}, timeout=settings.timeout_s, stream=True)
+    except requests.RequestException as error:
+        detail = f"LOAD could not fetch <{document}>: {error}"
+        raise Problem(502, "The document could not be fetched", detail) from None
+    with response:
+        if response.status_code >= 400:
+            raise Problem(502, "The document could not be fetched", f"<{document}> answered {response.status_code}.")
+        body = response.raw.read(settings.max_body_bytes + 1, decode_content=True)
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if len(body) > settings.max_body_bytes:
+        raise Problem(413, "Payload too large", f"<{document}> is larger than this server takes at once.")
+    try:
+        fmt = rdf_format(media_type)
+    except UnsupportedFormat:
+        try:  # served as text/plain, say: its name tells
+            fmt = rdf_format_for_path(Path(urlsplit(document).path))
+        except UnsupportedFormat:
+            raise InputError(
+                f"<{document}> came as {media_type or 'an untyped body'} and its name says no RDF format; "
+                "LOAD reads Turtle, N-Triples, RDF/XML and JSON-LD."
+            ) from None
+    staged = stage(body, fmt, graph=graph, source=f"<{document}>")
+    if others := [name for name in staged.graph_names() if name != graph]:
+        raise InputError(f"<{document}> names graphs of its own (<{others[0]}>); LOAD takes a document of triples.")
+    return staged
