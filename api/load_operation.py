@@ -10,6 +10,8 @@ violates the shapes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,8 +42,15 @@ INTO_A_GRAPH = (
 )
 
 
-def run_if_a_load(store: Store, update: str, settings: Settings, base_iri: str | None) -> bool:
-    """Run `update` here if it is one LOAD operation (True); False for any other update."""
+def run_if_a_load(
+    store: Store,
+    update: str,
+    settings: Settings,
+    base_iri: str | None,
+    one_write_at_a_time: Callable[[], AbstractContextManager[object]],
+) -> bool:
+    """Run `update` here if it is one LOAD operation (True); False for any other update. The document is
+    fetched before the write lock is taken, so that other writes do not wait for the network."""
     if not _STARTS_WITH_LOAD.match(blank_literals(update)):  # the blanked text is kept for the gate
         return False
     text = without_comments(update) if "#" in update else update
@@ -62,8 +71,9 @@ def run_if_a_load(store: Store, update: str, settings: Settings, base_iri: str |
         if silent:
             return True
         raise
-    check_staged(store, staged, emptied=(), source=f"<{document}>")
-    store.write_graphs({target: staged.ntriples()}, replace=False)
+    with one_write_at_a_time():
+        check_staged(store, staged, emptied=(), source=f"<{document}>")
+        store.write_graphs({target: staged.ntriples()}, replace=False)
     return True
 
 

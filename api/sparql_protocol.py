@@ -95,9 +95,9 @@ def sparql() -> Response:
                 "The update names its own graphs with USING or WITH and the request "
                 "adds using-graph-uri / using-named-graph-uri; keep only one of the two.",
             )
+        if run_if_a_load(store, text, state.settings, request.base_url, state.one_write_at_a_time):
+            return Response(status=204)  # fetched and checked here, not by the engine
         with state.one_write_at_a_time():
-            if run_if_a_load(store, text, state.settings, request.base_url):  # fetched and checked here
-                return Response(status=204)
             # Judged as the engine runs it: the protocol's using-graph-uri as USING clauses.
             judged = with_dataset(text, list(dataset.default), list(dataset.named)) if dataset else text
             check_update(store, judged, state.validator(), base_iri=request.base_url)

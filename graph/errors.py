@@ -17,6 +17,7 @@ BilateralError
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -96,10 +97,13 @@ FREE_SPACE = "free some space on that disk and run it again"
 _NO_SPACE = "No space left on device"
 
 
+_GRAPH_EXISTENCE = re.compile(r"graph <[^>]*> (?:does not exist|already exists)", re.IGNORECASE)
+
+
 def graph_existence_error(message: str) -> InputError | None:
     """An engine's refusal of DROP or CLEAR of a graph it lacks, or CREATE of one it has (Oxigraph's "The
     graph <…> does not exist"), as an InputError that says how to go on; None for any other message."""
-    if "does not exist" not in message and "already exists" not in message:
+    if not _GRAPH_EXISTENCE.search(message):
         return None
     if "SILENT" in message:  # told so already (by a bilateral server)
         return InputError(message)
