@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import IO
@@ -103,10 +104,10 @@ def write_table(header: list[str], rows: Iterator[list[str]], output: IO[bytes])
     """Rows of text as columns under their header, with a row count. The first `MEASURED_ROWS` rows set the
     widths; a longer cell further down pushes its line's next cells right."""
     measured = list(islice(rows, MEASURED_ROWS))
-    widths = [max([len(h)] + [len(r[i]) for r in measured]) for i, h in enumerate(header)]
+    widths = [max([shown_width(h)] + [shown_width(r[i]) for r in measured]) for i, h in enumerate(header)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return "  ".join(c + " " * (w - shown_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     _write_lines(output, [line(header), line(["-" * w for w in widths])])
     count = 0
@@ -118,6 +119,24 @@ def write_table(header: list[str], rows: Iterator[list[str]], output: IO[bytes])
             _write_lines(output, lines)
             lines = []
     _write_lines(output, [*lines, f"({count} row{'s' if count != 1 else ''})"])
+
+
+def shown_width(text: str) -> int:
+    """The columns a terminal gives a text: two for each wide character (Hangul, kana, CJK ideographs, as in
+    `"이재명"@ko` or `"石破茂"@ja`), none for a combining mark or a zero-width character, one for the rest."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0
+        if unicodedata.combining(c) or unicodedata.category(c) in _ZERO_WIDTH
+        else 2
+        if unicodedata.east_asian_width(c) in "WF"
+        else 1
+        for c in text
+    )
+
+
+_ZERO_WIDTH = frozenset({"Mn", "Me", "Cf"})
 
 
 def aligned(header: list[str], cells: list[list[str]]) -> str:

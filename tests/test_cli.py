@@ -347,6 +347,17 @@ def test_a_table_sizes_its_columns_by_its_first_rows() -> None:
     assert aligned(["name"], [["Seoul"]]).splitlines() == ["name", "-----", "Seoul", "(1 row)"]
 
 
+def test_a_table_aligns_wide_and_combining_characters_as_a_terminal_shows_them() -> None:
+    from api.tables import aligned, shown_width
+
+    assert [shown_width(t) for t in ('"이재명"@ko', '"石破茂"@ja', '"e\u0301te\u0301"@fr', "ascii")] == [11, 11, 8, 5]
+    lines = aligned(
+        ["label", "n"], [['"이재명"@ko', "1"], ['"Ishiba"@en', "2"], ['"e\u0301te\u0301"@fr', "3"]]
+    ).splitlines()
+    columns = {shown_width(line[: line.rindex(" ")]) for line in lines[2:5]}  # where each row's last cell starts
+    assert lines[0] == "label        n" and columns == {shown_width("label       ")}
+
+
 @pytest.mark.parametrize(
     ("query", "given", "shown"),
     [
