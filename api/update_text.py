@@ -131,15 +131,21 @@ def written_graphs(operation: str) -> set[str]:
 
 
 def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyntaxError | None:
-    """The syntax error Oxigraph finds in an update, or None. It is run on an empty store, where it reads
-    nothing; never called on one that could reach the network (SERVICE, LOAD)."""
+    """The syntax error Oxigraph finds in an update, or None. Oxigraph parses a whole request before it
+    runs any of it, and stops at the first operation that fails: one put first that always fails (DROP of a
+    graph an empty store lacks) lets it parse the update and run nothing of it, however costly its WHERE."""
     try:
-        ox.Store().update(update, base_iri=base_iri)
+        ox.Store().update(f"DROP GRAPH <{_NEVER}> ;\n{update}", base_iri=base_iri)
     except SyntaxError as error:
-        return syntax_error(str(error))
-    except (OSError, RuntimeError):  # DROP of a graph the empty store lacks, say: it parsed
+        return syntax_error(_LINE.sub(lambda m: f"error at {int(m.group(1)) - 1}:", str(error), count=1))
+    except (OSError, RuntimeError):  # the DROP, as intended: it parsed
         pass
     return None
+
+
+_NEVER = "urn:bilateral:update:never"
+_LINE = re.compile(r"error at (\d+):")
+"""Where Oxigraph's message places an error: a line lower than the update's own, by the DROP before it."""
 
 
 def graph_iris(names: list[str], head: str) -> tuple[str, ...]:

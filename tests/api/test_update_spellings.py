@@ -169,3 +169,32 @@ def test_what_the_gate_lets_through_leaves_a_store_that_conforms(client: FlaskCl
         else:
             assert state(store) == before, update
     assert min(answered.values()) >= 5, answered
+
+
+def test_an_update_is_parsed_for_its_syntax_error_without_running_any_of_it() -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from api.update_text import syntax_error_of_update
+
+    asked: list[str] = []
+
+    class Counting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the handler's name
+            asked.append(self.path)
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        reaching = f"INSERT {{ GRAPH <urn:x:g> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <http://127.0.0.1:{server.server_address[1]}/> {{ ?s ?p ?o }} }}"
+        assert syntax_error_of_update(reaching) is None and asked == []  # parsed, never run
+        malformed = syntax_error_of_update(f"{reaching} ;\nINSERT DATA {{ GRAPH <urn:x:g> {{ <urn:x:a> <urn:x:p> }} }}")
+        assert malformed is not None and malformed.line == 2 and asked == []  # its own line, not one lower
+    finally:
+        server.shutdown()
+        server.server_close()
