@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -77,13 +77,33 @@ def run_if_a_load(
     return True
 
 
+def _followed(document: str, settings: Settings) -> requests.Response:
+    """The response for the document, through up to five redirects, each to an IRI the allow-list names:
+    one that leads elsewhere (an address inside the server's network, say) is refused, not followed."""
+    url = document
+    for _ in range(6):
+        try:
+            response = requests.get(
+                url, headers={"Accept": ACCEPT}, timeout=settings.timeout_s, stream=True, allow_redirects=False
+            )
+        except requests.RequestException as error:
+            detail = f"LOAD could not fetch <{url}>: {error}"
+            raise Problem(502, "The document could not be fetched", detail) from None
+        if not response.is_redirect:
+            return response
+        response.close()
+        url = urljoin(url, response.headers["Location"])
+        if not settings.allowed_outside(url):
+            detail = (
+                f"<{document}> redirects to <{url}>, which the allow-list (BILATERAL_ALLOW_DATASETS) does not name."
+            )
+            raise Problem(502, "The document could not be fetched", detail)
+    raise Problem(502, "The document could not be fetched", f"<{document}> redirects more than five times.")
+
+
 def _fetched(document: str, graph: str, settings: Settings) -> Staged:
     """The document fetched (within the body limit and the time limit) and parsed into `graph`."""
-    try:
-        response = requests.get(document, headers={"Accept": ACCEPT}, timeout=settings.timeout_s, stream=True)
-    except requests.RequestException as error:
-        detail = f"LOAD could not fetch <{document}>: {error}"
-        raise Problem(502, "The document could not be fetched", detail) from None
+    response = _followed(document, settings)
     with response:
         if response.status_code >= 400:
             raise Problem(502, "The document could not be fetched", f"<{document}> answered {response.status_code}.")

@@ -25,6 +25,17 @@ PERSON = "<https://w3id.org/bilateral/id/person/loaded> a <https://w3id.org/bila
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    """The folder's files, and two redirects: one within the folder, one to an address outside it."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's name
+        moved = {"/moved.ttl": "/person.ttl", "/elsewhere.ttl": "http://169.254.169.254/latest/meta-data"}
+        if self.path in moved:
+            self.send_response(302)
+            self.send_header("Location", moved[self.path])
+            self.end_headers()
+            return
+        super().do_GET()
+
     def log_message(self, *args: object) -> None:  # no request lines among the test output
         pass
 
@@ -85,6 +96,15 @@ def test_a_document_is_refused_with_nothing_written_when_it_fails(store: Embedde
     among = sent(client, f"LOAD <{documents}person.ttl> INTO GRAPH <urn:x:loaded> ; CLEAR GRAPH <urn:x:other>")
     assert among.status_code == 400 and "as a request of its own" in detail(among)
     assert (store.count(), store.named_graphs()) == before
+
+
+def test_a_redirect_is_followed_only_within_the_allow_list(store: EmbeddedStore, documents: str) -> None:
+    client = client_for(store, documents)
+    assert sent(client, f"LOAD <{documents}moved.ttl> INTO GRAPH <urn:x:moved>").status_code == 204
+    assert store.count("urn:x:moved") == 2
+    away = sent(client, f"LOAD <{documents}elsewhere.ttl> INTO GRAPH <urn:x:away>")
+    assert away.status_code == 502 and "redirects to <http://169.254.169.254/latest/meta-data>" in detail(away)
+    assert not store.has_graph("urn:x:away")
 
 
 def test_a_document_outside_the_allow_list_is_not_fetched(store: EmbeddedStore, documents: str) -> None:
