@@ -23,40 +23,45 @@ _TRAILING_VALUES = re.compile(r"\bVALUES\s*(\?\w+|\$\w+|\([^)]*\))\s*$", re.IGNO
 
 
 def limited_query(query: str, limit: int) -> str | None:
-    """The query asking for at most `limit` + 1 rows, or None when its own LIMIT is already within `limit`
-    or its shape (a trailing VALUES block) is left alone.
+    """The query asking for at most `limit` + 1 rows, or None when its own LIMIT is already within `limit`.
+    A LIMIT goes after the WHERE's solution modifiers, before a trailing VALUES block.
 
     >>> limited_query("SELECT * { ?s ?p ?o } ORDER BY ?s", 10)
     'SELECT * { ?s ?p ?o } ORDER BY ?s\\nLIMIT 11'
     >>> limited_query("SELECT * { ?s ?p ?o } LIMIT 500 OFFSET 3", 10)
     'SELECT * { ?s ?p ?o } LIMIT 11 OFFSET 3'
-    >>> limited_query("SELECT * { ?s ?p ?o } LIMIT 5", 10) is None, limited_query("SELECT * {} VALUES ?s { 1 }", 10)
-    (True, None)
+    >>> limited_query("SELECT * { ?s ?p ?o } VALUES ?s { 1 }", 10)
+    'SELECT * { ?s ?p ?o } \\nLIMIT 11\\nVALUES ?s { 1 }'
+    >>> limited_query("SELECT * { ?s ?p ?o } LIMIT 5", 10) is None
+    True
     """
     blanked = blank_literals(query)
-    depth, start_of_last, end_of_body = 0, -1, -1
+    depth, groups, opened = 0, [], -1
     for brace in _BRACE.finditer(blanked):
         if brace.group() == "{":
             if depth == 0:
-                start_of_last = brace.start()
+                opened = brace.start()
             depth += 1
         else:
             depth -= 1
             if depth == 0:
-                end_of_body = brace.start()
-    if end_of_body < 0:
+                groups.append((opened, brace.start()))
+    if not groups:
         return None
-    head = blanked[:start_of_last]
-    if "VALUES" in head.upper() and _TRAILING_VALUES.search(head):  # the search alone costs 25 µs a query
-        return None
-    tail = blanked[end_of_body + 1 :]
-    found = _LIMIT.search(tail)
+    end_of_modifiers = len(query)
+    head = blanked[: groups[-1][0]]
+    if len(groups) > 1 and "VALUES" in head.upper() and (values := _TRAILING_VALUES.search(head)):
+        end_of_modifiers = values.start()  # `… } ORDER BY ?s VALUES ?s { … }`: the WHERE is the group before
+        groups = [group for group in groups if group[1] < end_of_modifiers]
+    end_of_body = groups[-1][1]
+    found = _LIMIT.search(blanked, end_of_body + 1, end_of_modifiers)
     if found is None:
-        return f"{query}\nLIMIT {limit + 1}"
+        return f"{query[:end_of_modifiers]}\nLIMIT {limit + 1}" + (
+            f"\n{query[end_of_modifiers:]}" if end_of_modifiers < len(query) else ""
+        )
     if int(found.group(1)) <= limit:
         return None
-    start, stop = end_of_body + 1 + found.start(1), end_of_body + 1 + found.end(1)
-    return query[:start] + str(limit + 1) + query[stop:]
+    return query[: found.start(1)] + str(limit + 1) + query[found.end(1) :]
 
 
 _ROW_BOUNDARY = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")

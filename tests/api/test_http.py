@@ -416,6 +416,12 @@ def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore
         assert "5" in response.headers["X-Bilateral-Truncated"]
     whole = client.get("/sparql", query_string={"query": query + " LIMIT 3"})
     assert len(json.loads(whole.data)["results"]["bindings"]) == 3 and "X-Bilateral-Truncated" not in whole.headers
+    # A trailing VALUES block (after the solution modifiers, in SPARQL's grammar) is no way around the limit.
+    for tail in ("VALUES ?z { UNDEF }", "LIMIT 50 # a comment }\nVALUES (?z) { (UNDEF) }"):
+        valued = client.get("/sparql", query_string={"query": f"{query} {tail}", "format": "json"})
+        assert (
+            len(json.loads(valued.data)["results"]["bindings"]) == 5 and "5" in valued.headers["X-Bilateral-Truncated"]
+        )
 
 
 def test_the_row_limit_counts_even_the_smallest_rows() -> None:
