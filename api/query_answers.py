@@ -46,8 +46,8 @@ def requested_timeout(settings: Settings, asked: str | None) -> float:
         value = float(asked)
     except ValueError:
         raise Problem(400, "Bad request", f"timeout={asked!r} is not a number of seconds.") from None
-    if value <= 0:
-        raise Problem(400, "Bad request", "timeout must be a positive number of seconds.")
+    if not value > 0:  # NaN too: a deadline no clock reaches would lift the limit
+        raise Problem(400, "Bad request", f"timeout={asked!r}: the timeout must be a positive number of seconds.")
     return min(value, settings.timeout_s)
 
 

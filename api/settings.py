@@ -65,6 +65,11 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(
             f"BILATERAL_TIMEOUT_S, BILATERAL_MAX_BODY_MB and BILATERAL_ROW_LIMIT are numbers: {error}"
         ) from None
+    for name, value, least in (("BILATERAL_TIMEOUT_S", timeout, 0.0), ("BILATERAL_MAX_BODY_MB", body, 0)):
+        if not value > least:  # NaN too, which no clock or size reaches
+            raise ValueError(f"{name} is a positive number, not {env[name]!r}.")
+    if rows < 0:
+        raise ValueError(f"BILATERAL_ROW_LIMIT is a number of rows (0 for none), not {env['BILATERAL_ROW_LIMIT']!r}.")
     curators = frozenset(n.strip() for n in env.get("BILATERAL_CURATORS", "").split(",") if n.strip())
     allow = tuple(p.strip() for p in env.get("BILATERAL_ALLOW_DATASETS", "").split(",") if p.strip())
     return Settings(

@@ -92,6 +92,8 @@ def index() -> Response:
     if page < 1 or size < 1:
         raise Problem(400, "Bad request", "page and size are 1 or more (size at most 500).")
     size = min(500, size)
+    if (page - 1) * size >= 2**63:  # the engine's OFFSET is a 64-bit number
+        raise Problem(400, "Bad request", f"page={page} is past the last page there can be; the first is page=1.")
     found = list_submissions(app_state().store(), limit=size + 1, offset=(page - 1) * size)
     body: dict[str, object] = {"page": page, "size": size, "submissions": [s.as_dict() for s in found[:size]]}
     if len(found) > size:

@@ -83,6 +83,10 @@ def test_the_fast_path_answers_the_expected_things(store: EmbeddedStore) -> None
     assert outside.status_code == 400 and "urn:nothing" in outside.json["detail"]
     late = client.post("/sparql", data={"query": "ASK {}", "timeout": "soon"})
     assert late.status_code == 400 and late.json["instance"] == "/sparql"
+    for unbounded in ("nan", "-inf", "0"):  # no limit at all, or none a query can meet
+        refused = client.post("/sparql", data={"query": "ASK {}", "timeout": unbounded})
+        assert refused.status_code == 400 and "positive number of seconds" in refused.json["detail"], unbounded
+    assert client.post("/sparql", data={"query": "ASK {}", "timeout": "inf"}).status_code == 200  # the server's
 
 
 def test_the_fast_path_cuts_rows_and_says_so(store: EmbeddedStore) -> None:

@@ -380,6 +380,8 @@ def test_a_parameter_a_route_does_not_read_is_refused_and_the_ones_it_reads_are_
     nameless = client.put("/store", data=b"", headers={**WRITE, "Content-Type": "text/turtle"})
     assert problem(nameless)["status"] == 400 and "?graph=IRI or ?default" in problem(nameless)["detail"]
     assert problem(client.get("/submissions", query_string={"page": "0"}))["status"] == 400
+    far = problem(client.get("/submissions", query_string={"page": str(10**18)}))
+    assert far["status"] == 400 and "past the last page" in far["detail"]  # not an error of a query it never sent
     exported = client.get("/export/gexf", query_string={"country": "KOR", "_": "1700000000"})  # a cache-buster
     exported.close()
     assert exported.status_code == 200
@@ -401,6 +403,11 @@ def test_settings_from_the_environment() -> None:
     assert settings.timeout_s == 5 and not settings.read_only
     with pytest.raises(ValueError, match="BILATERAL_TOKENS"):
         settings_from_env({"BILATERAL_TOKENS": "alice"})
+    for name, value in (("BILATERAL_TIMEOUT_S", "nan"), ("BILATERAL_TIMEOUT_S", "0"), ("BILATERAL_MAX_BODY_MB", "-1")):
+        with pytest.raises(ValueError, match=f"{name} is a positive number, not '{value}'"):
+            settings_from_env({name: value})  # NaN would be a time limit no query ever reaches
+    with pytest.raises(ValueError, match="BILATERAL_ROW_LIMIT is a number of rows"):
+        settings_from_env({"BILATERAL_ROW_LIMIT": "-3"})
 
 
 def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
