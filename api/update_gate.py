@@ -60,6 +60,7 @@ from api.update_text import (
     syntax_error_of_update,
     template_of,
     top_level,
+    triple_templates,
     written_graphs,
 )
 from api.what_remains import stage_what_remains
@@ -234,9 +235,11 @@ def _preview_modify(
             if outside_graphs(text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1]):
                 affected.append(text)
     for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
-        if keyword in clauses:
-            template = template_of(text, hidden, clauses[keyword])
-            queries.append(f"{head}CONSTRUCT {{ {template} }} {sources}WHERE {where}")
+        if keyword in templates:
+            template = text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1]
+            for triples, variable in triple_templates(template):
+                body = where if variable is None else f"{{ {where[1:-1]} FILTER (isIRI({variable})) }}"
+                queries.append(f"{head}CONSTRUCT {{ {triples} }} {sources}WHERE {body}")
     if "INSERT" in templates:  # graphs the template names by a variable: what may they be?
         inserted = text[templates["INSERT"] + 1 : group_end(hidden, templates["INSERT"]) - 1]
         variables = sorted(

@@ -110,6 +110,20 @@ def _default_graph(triples: str) -> str:
     return f"{{ {text} }}" if text.strip() else ""
 
 
+def triple_templates(template: str) -> list[tuple[str, str | None]]:
+    """A quad template as triple templates, each with the variable that names its graph: None for triples
+    of the default graph and of named graphs (validation reads all as one graph), the variable of each
+    `GRAPH ?g { … }` group, whose triples an engine writes only where ?g is bound to an IRI."""
+    fixed: list[str] = []
+    by_variable: dict[str, list[str]] = {}
+    for before, group, inside in at_graph_groups(template):
+        variable = GRAPH_VARIABLE.match(group)
+        fixed.append(before)
+        (by_variable.setdefault(variable.group(1), []) if variable else fixed).append(inside)
+    found = [(" ".join(fixed), None)] if " ".join(fixed).strip(" .\t\r\n") else []
+    return found + [(" ".join(parts), variable) for variable, parts in by_variable.items()]
+
+
 def template_of(text: str, hidden: str, keyword: re.Match[str]) -> str:
     opening = hidden.index("{", keyword.end() - 1)
     return _without_graph_wrappers(text[opening + 1 : group_end(hidden, opening) - 1])

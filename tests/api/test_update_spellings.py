@@ -79,6 +79,17 @@ def test_inserts_are_judged_however_they_are_spelled(client: FlaskClient, store:
     assert state(store) == before
 
 
+def test_a_graph_group_whose_variable_the_where_leaves_unbound_writes_nothing_and_is_not_judged(
+    client: FlaskClient, store: EmbeddedStore
+) -> None:
+    before = state(store)
+    nothing = f"INSERT {{ GRAPH ?g {{ {NAMELESS} }} }} WHERE {{ OPTIONAL {{ ?x <urn:x:never> ?g }} }}"
+    assert sparql_update(client, nothing).status_code == 204  # the engine writes no triple with ?g unbound
+    assert state(store) == before
+    bound = f"INSERT {{ GRAPH ?g {{ {NAMELESS} }} }} WHERE {{ BIND(<urn:x:g> AS ?g) }}"
+    assert sparql_update(client, bound).status_code == 422 and state(store) == before
+
+
 @pytest.mark.parametrize("using", ["USING<urn:x:things>", "USING # c\n <urn:x:things>", None])
 def test_a_where_is_judged_over_the_graphs_it_reads(client: FlaskClient, store: EmbeddedStore, using: str) -> None:
     # Over the union, the thing is done and nothing would be inserted; over its own graph, it is not.
