@@ -10,7 +10,7 @@ inside a prefixed name (`ex:where`, `graph:x`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -93,7 +93,13 @@ def outside_graphs(template: str, blanked: str | None = None) -> str:
 
 def _without_graph_wrappers(template: str) -> str:
     """A quad template as a triple template: `GRAPH g { t }` becomes `t` (validation merges all graphs)."""
-    return " ".join(piece for before, _, inside in at_graph_groups(template) for piece in (before, inside))
+    return _triples(piece for before, _, inside in at_graph_groups(template) for piece in (before, inside))
+
+
+def _triples(pieces: Iterable[str]) -> str:
+    """Runs of triples (each perhaps ending in a dot, or starting with one after a group) as one template."""
+    runs = (piece.strip().strip(".").strip() for piece in pieces)
+    return " .\n".join(run for run in runs if run)
 
 
 def as_trig(block: str, blanked: str | None = None) -> str:
@@ -113,15 +119,19 @@ def _default_graph(triples: str) -> str:
 def triple_templates(template: str) -> list[tuple[str, str | None]]:
     """A quad template as triple templates, each with the variable that names its graph: None for triples
     of the default graph and of named graphs (validation reads all as one graph), the variable of each
-    `GRAPH ?g { … }` group, whose triples an engine writes only where ?g is bound to an IRI."""
+    `GRAPH ?g { … }` group, whose triples an engine writes only where ?g is bound to an IRI. A template
+    with blank nodes stays one (its groups' triples judged for every solution): a blank node is fresh in
+    each CONSTRUCT, and one shared by two groups must stay one node to be judged as the engine writes it."""
+    if "_:" in template or "[" in template:
+        return [(_without_graph_wrappers(template), None)]
     fixed: list[str] = []
     by_variable: dict[str, list[str]] = {}
     for before, group, inside in at_graph_groups(template):
         variable = GRAPH_VARIABLE.match(group)
         fixed.append(before)
         (by_variable.setdefault(variable.group(1), []) if variable else fixed).append(inside)
-    found = [(" ".join(fixed), None)] if " ".join(fixed).strip(" .\t\r\n") else []
-    return found + [(" ".join(parts), variable) for variable, parts in by_variable.items()]
+    found = [(_triples(fixed), None)] if _triples(fixed) else []
+    return found + [(_triples(parts), variable) for variable, parts in by_variable.items()]
 
 
 def template_of(text: str, hidden: str, keyword: re.Match[str]) -> str:
@@ -147,19 +157,28 @@ def written_graphs(operation: str) -> set[str]:
 def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyntaxError | None:
     """The syntax error Oxigraph finds in an update, or None. Oxigraph parses a whole request before it
     runs any of it, and stops at the first operation that fails: one put first that always fails (DROP of a
-    graph an empty store lacks) lets it parse the update and run nothing of it, however costly its WHERE."""
+    graph an empty store lacks, after the request's PREFIX and BASE, where Oxigraph reads them only) lets
+    it parse the update and run nothing of it, however costly its WHERE."""
+    at = _PROLOGUE_BLANKED.match(blank_literals(update)).end()  # type: ignore[union-attr] # always matches
     try:
-        ox.Store().update(f"DROP GRAPH <{_NEVER}> ;\n{update}", base_iri=base_iri)
+        ox.Store().update(f"{update[:at]}{_FAILING}{update[at:]}", base_iri=base_iri)
     except SyntaxError as error:
-        return syntax_error(_LINE.sub(lambda m: f"error at {int(m.group(1)) - 1}:", str(error), count=1))
+        line, column = update.count("\n", 0, at) + 1, at - update.rfind("\n", 0, at)
+
+        def unshifted(found: re.Match[str]) -> str:  # a place after the DROP, on its line, moves back
+            row, col = int(found.group(1)), int(found.group(2))
+            return f"error at {row}:{col - len(_FAILING) if row == line and col >= column + len(_FAILING) else col}"
+
+        return syntax_error(_PLACE.sub(unshifted, str(error), count=1))
     except (OSError, RuntimeError):  # the DROP, as intended: it parsed
         pass
     return None
 
 
-_NEVER = "urn:bilateral:update:never"
-_LINE = re.compile(r"error at (\d+):")
-"""Where Oxigraph's message places an error: a line lower than the update's own, by the DROP before it."""
+_FAILING = "DROP GRAPH <urn:bilateral:update:never> ; "
+_PROLOGUE_BLANKED = re.compile(r"(?:\s*(?:PREFIX\s*[^\s:]*:|BASE))*\s*", re.IGNORECASE)
+"""On blanked text (comments and IRIs as spaces): the request's PREFIX and BASE declarations."""
+_PLACE = re.compile(r"error at (\d+):(\d+)")
 
 
 def graph_iris(names: list[str], head: str) -> tuple[str, ...]:

@@ -60,6 +60,23 @@ def test_graph_operations_are_judged_however_they_are_spelled(
 @pytest.mark.parametrize(
     "update",
     [
+        "PREFIX g: <https://w3id.org/bilateral/graph/>\nDROP GRAPHg:countries",
+        "PREFIX g: <https://w3id.org/bilateral/graph/> # c\nDROP # c\nSILENT GRAPHg:countries",
+    ],
+)
+def test_a_graph_operation_oxigraph_reads_and_the_gate_does_not_is_refused(
+    client: FlaskClient, store: EmbeddedStore, update: str
+) -> None:
+    # Oxigraph reads `GRAPHg:countries` as GRAPH g:countries (SPARQL's grammar would read one name).
+    before = state(store)
+    refused = sparql_update(client, update)
+    assert refused.status_code == 400 and "could not be read" in detail(refused), refused.data
+    assert state(store) == before
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
         f"INSERT DATA{{GRAPH<urn:x:g>{{ {NAMELESS} }}}}",
         f"INSERT # c\n DATA {{ GRAPH <urn:x:g> {{ {NAMELESS} }} }}",
         f"INSERT{{GRAPH<urn:x:g>{{ {NAMELESS} }}}}WHERE{{}}",
@@ -79,6 +96,22 @@ def test_inserts_are_judged_however_they_are_spelled(client: FlaskClient, store:
     assert state(store) == before
 
 
+@pytest.mark.parametrize("dot", ["", " .", " . "])
+def test_a_template_of_several_graph_groups_is_judged_as_one(
+    client: FlaskClient, store: EmbeddedStore, dot: str
+) -> None:
+    # Typed in one graph, named in another: one person, who conforms (a two-group template read as one
+    # run of triples without the dot between them was a syntax error of a query the client never wrote).
+    person = f"<urn:x:p{len(dot)}>"
+    update = (
+        f"INSERT {{ GRAPH <urn:x:a> {{ {person} a <{PERSON}>{dot} }}{dot} GRAPH <urn:x:b> {{ {person} "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "P"@en{dot} }} }} WHERE {{}}'
+    )
+    accepted = sparql_update(client, update)
+    assert accepted.status_code == 204, accepted.data
+    assert store.count("urn:x:a") == store.count("urn:x:b") == 1
+
+
 def test_a_graph_group_whose_variable_the_where_leaves_unbound_writes_nothing_and_is_not_judged(
     client: FlaskClient, store: EmbeddedStore
 ) -> None:
@@ -88,6 +121,11 @@ def test_a_graph_group_whose_variable_the_where_leaves_unbound_writes_nothing_an
     assert state(store) == before
     bound = f"INSERT {{ GRAPH ?g {{ {NAMELESS} }} }} WHERE {{ BIND(<urn:x:g> AS ?g) }}"
     assert sparql_update(client, bound).status_code == 422 and state(store) == before
+    # A blank node in a group and outside it is one node: typed in one, named in the other, it conforms.
+    person = "https://w3id.org/bilateral/ontology#Person"
+    shared = f"""INSERT {{ GRAPH <urn:x:a> {{ _:p a <{person}> }} GRAPH ?g {{ _:p <http://www.w3.org/2000/01/rdf-schema#label> "P"@en }} }}
+        WHERE {{ BIND(<urn:x:b> AS ?g) }}"""
+    assert sparql_update(client, shared).status_code == 204
 
 
 @pytest.mark.parametrize("using", ["USING<urn:x:things>", "USING # c\n <urn:x:things>", None])
