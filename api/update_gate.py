@@ -121,7 +121,9 @@ class Preview:
     inserted_blocks: list[str] = field(default_factory=list)
     deleted_blocks: list[str] = field(default_factory=list)
     inserted_queries: list[str] = field(default_factory=list)
-    deleted_queries: list[str] = field(default_factory=list)
+    deleted_queries: list[tuple[str, str | None]] = field(default_factory=list)
+    """CONSTRUCTs of deleted triples, each with the graph they are deleted from as written (None: unknown,
+    from every graph that holds them)."""
     default_graph_writes: list[str] = field(default_factory=list)
     """Operations that would insert into the store's own default graph."""
     default_graph_deletes: list[str] = field(default_factory=list)
@@ -204,7 +206,7 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str, stor
         where = text[opening : group_end(hidden, opening)]
         if outside_graphs(where[1:-1]):
             preview.default_graph_deletes.append(text)
-        preview.deleted_queries.append(f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}")
+        preview.deleted_queries.append((f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}", None))
     elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
         _preview_modify(preview, text, hidden, head, clauses, store)
 
@@ -234,12 +236,22 @@ def _preview_modify(
         if keyword in templates and not with_graph:
             if outside_graphs(text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1]):
                 affected.append(text)
-    for keyword, queries in (("INSERT", preview.inserted_queries), ("DELETE", preview.deleted_queries)):
-        if keyword in templates:
-            template = text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1]
-            for triples, variable in triple_templates(template):
-                body = where if variable is None else f"{{ {where[1:-1]} FILTER (isIRI({variable})) }}"
-                queries.append(f"{head}CONSTRUCT {{ {triples} }} {sources}WHERE {body}")
+    for keyword in templates:
+        parts = triple_templates(text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1])
+        named_by_variable = [(triples, graph) for triples, graph in parts if graph is not None and graph[0] in "?$"]
+        fixed = [
+            (triples, graph or with_graph) for triples, graph in parts if (triples, graph) not in named_by_variable
+        ]
+        if keyword == "INSERT" and fixed:  # one CONSTRUCT: which graph an inserted triple goes to is no matter
+            fixed = [(" .\n".join(triples for triples, _ in fixed), None)]
+        queries = [(f"{head}CONSTRUCT {{ {triples} }} {sources}WHERE {where}", graph) for triples, graph in fixed]
+        for triples, variable in named_by_variable:  # written only where the variable names a graph
+            body = f"{{ {where[1:-1]} FILTER (isIRI({variable})) }}"
+            queries.append((f"{head}CONSTRUCT {{ {triples} }} {sources}WHERE {body}", None))
+        if keyword == "INSERT":
+            preview.inserted_queries += [query for query, _ in queries]
+        else:
+            preview.deleted_queries += queries
     if "INSERT" in templates:  # graphs the template names by a variable: what may they be?
         inserted = text[templates["INSERT"] + 1 : group_end(hidden, templates["INSERT"]) - 1]
         variables = sorted(
@@ -251,7 +263,10 @@ def _preview_modify(
             preview.computed_graph_queries.append(head + query)
 
 
-def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str, base_iri: str | None) -> Staged:
+def _collect(
+    store: Store, blocks: list[str], queries: list[tuple[str, str | None]], prologue: str, base_iri: str | None
+) -> Staged:
+    """The triples of data blocks (in their graphs) and of CONSTRUCTs (in the graph each names, when one)."""
     staged = Staged()
     if blocks:
         trig = prologue + "\n" + "\n".join(blocks)
@@ -263,11 +278,42 @@ def _collect(store: Store, blocks: list[str], queries: list[str], prologue: str,
             source="the update's data",
             base_iri=base_iri,
         )
-    for query in queries:
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
+    for query, graph in queries:
         triples = store.serialize_bytes(query, "ntriples")
+        target = next(iter(graph_iris([graph], head)), DEFAULT_TARGET) if graph else DEFAULT_TARGET
         if triples:
-            stage(triples, ox.RdfFormat.N_TRIPLES, graph=DEFAULT_TARGET, into=staged, source="the update")
+            stage(triples, ox.RdfFormat.N_TRIPLES, graph=target, into=staged, source="the update")
     return staged
+
+
+def _taken_away(store: Store, deleted: Staged, emptied: tuple[str, ...]) -> Staged:
+    """The deleted triples the store will no longer hold in any graph: one deleted from some graphs and
+    still stated by another (two sources of one fact, one of them retracting it) stays in the context
+    validation reads. Triples deleted from graphs the preview does not know, or with blank nodes, count as
+    taken away (a false refusal at worst)."""
+    deleted_from: dict[ox.Triple, set[str]] = {}
+    for quad in deleted.dataset.quads_for_pattern(None, None, None, None):
+        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else DEFAULT_TARGET
+        deleted_from.setdefault(quad.triple, set()).add(graph)
+    known = [
+        triple
+        for triple, graphs in deleted_from.items()
+        if DEFAULT_TARGET not in graphs and not any(isinstance(t, ox.BlankNode | ox.Triple) for t in triple)
+    ]
+    kept: set[ox.Triple] = set()
+    for start in range(0, len(known), 400):
+        values = " ".join(f"({t.subject} {t.predicate} {t.object})" for t in known[start : start + 400])
+        held = f"SELECT ?s ?p ?o ?h WHERE {{ VALUES (?s ?p ?o) {{ {values} }} GRAPH ?h {{ ?s ?p ?o }} }}"
+        for s, p, o, h in store.stream_select(held).rows:
+            triple = ox.Triple(s, p, o)
+            if isinstance(h, ox.NamedNode) and h.value not in deleted_from[triple] and h.value not in emptied:
+                kept.add(triple)
+    gone = Staged()
+    gone.dataset.extend(
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(DEFAULT_TARGET)) for t in deleted_from if t not in kept
+    )
+    return gone
 
 
 def check_update(store: Store, update: str, validator: Validator, base_iri: str | None = None) -> None:
@@ -294,16 +340,19 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         refuse_reserved(graph_iris(sorted(preview.named_graphs | set(preview.emptied_graphs)), head))
     for query in preview.computed_graph_queries:
         refuse_reserved(str(term) for row in store.select(query) for term in row if term is not None)
-    inserted = _collect(store, preview.inserted_blocks, preview.inserted_queries, prologue, base_iri)
+    inserted = _collect(
+        store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
+    )
     refuse_reserved(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's, as parsed
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))
     emptied = graph_iris(preview.emptied_graphs, head)
-    stage_what_remains(store, deleted, emptied, into=inserted)
+    gone = _taken_away(store, deleted, emptied) if len(deleted) else None
+    stage_what_remains(store, deleted, emptied, into=inserted, gone=gone)
     if not len(inserted):
         return
-    removed = deleted if len(deleted) else None
+    removed = gone if gone is not None and len(gone) else None
     report = validator.validate_staged(inserted, store, removed=removed, ignoring=emptied)
     if not report.conforms:
         raise ValidationFailed(report, source="the update")

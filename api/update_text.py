@@ -117,21 +117,21 @@ def _default_graph(triples: str) -> str:
 
 
 def triple_templates(template: str) -> list[tuple[str, str | None]]:
-    """A quad template as triple templates, each with the variable that names its graph: None for triples
-    of the default graph and of named graphs (validation reads all as one graph), the variable of each
-    `GRAPH ?g { … }` group, whose triples an engine writes only where ?g is bound to an IRI. A template
-    with blank nodes stays one (its groups' triples judged for every solution): a blank node is fresh in
+    """A quad template as triple templates, each with the graph its triples go to as written: an IRI, a
+    prefixed name or a variable (an engine writes nothing of a `GRAPH ?g` group where ?g is no IRI), None
+    for the default graph. A template with blank nodes stays one, its graph None: a blank node is fresh in
     each CONSTRUCT, and one shared by two groups must stay one node to be judged as the engine writes it."""
     if "_:" in template or "[" in template:
         return [(_without_graph_wrappers(template), None)]
-    fixed: list[str] = []
-    by_variable: dict[str, list[str]] = {}
+    by_graph: dict[str | None, list[str]] = {None: []}
     for before, group, inside in at_graph_groups(template):
-        variable = GRAPH_VARIABLE.match(group)
-        fixed.append(before)
-        (by_variable.setdefault(variable.group(1), []) if variable else fixed).append(inside)
-    found = [(_triples(fixed), None)] if _triples(fixed) else []
-    return found + [(_triples(parts), variable) for variable, parts in by_variable.items()]
+        by_graph[None].append(before)
+        if found := _GROUP_GRAPH.match(group):
+            by_graph.setdefault(found.group(1), []).append(inside)
+    return [(_triples(parts), graph) for graph, parts in by_graph.items() if _triples(parts)]
+
+
+_GROUP_GRAPH = re.compile(r"GRAPH\s*(<[^>]*>|[^\s{]+)", re.IGNORECASE)
 
 
 def template_of(text: str, hidden: str, keyword: re.Match[str]) -> str:

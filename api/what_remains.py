@@ -30,11 +30,15 @@ REMAINING_GRAPH = "urn:bilateral:update:remaining"
 _SUBJECTS = "SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
 
 
-def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str, ...] = (), *, into: Staged) -> None:
+def stage_what_remains(
+    store: Store, deleted: Staged | None, emptied: tuple[str, ...] = (), *, into: Staged, gone: Staged | None = None
+) -> None:
     """Stage into `into` (the data a write adds, if any) what remains of the nodes that the `deleted`
     triples and the `emptied` graphs touch, of the nodes pointing at them, and of the meetings of the
     holders of the office holdings among them, in REMAINING_GRAPH (a graph of its own, so that a triple
-    deleted and inserted again stays)."""
+    deleted and inserted again stays): without the triples `gone` (by default the deleted ones; fewer when
+    some are deleted from one graph and kept by another)."""
+    gone = deleted if gone is None else gone
     touched = _subjects(deleted) if deleted is not None else set()
     touched |= _pointing_at(store, sorted(touched), emptied)
     touched |= _meetings_of_holders_of(store, sorted(touched), emptied)
@@ -47,8 +51,8 @@ def stage_what_remains(store: Store, deleted: Staged | None, emptied: tuple[str,
         )
         if triples:
             stage(triples, ox.RdfFormat.N_TRIPLES, graph=REMAINING_GRAPH, into=into, source="what the write leaves")
-    if deleted is not None and len(deleted) and into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
-        into.take_out(REMAINING_GRAPH, deleted.ntriples())
+    if gone is not None and len(gone) and into.dataset.contains_named_graph(ox.NamedNode(REMAINING_GRAPH)):
+        into.take_out(REMAINING_GRAPH, gone.ntriples())
 
 
 def _subjects(staged: Staged) -> set[str]:

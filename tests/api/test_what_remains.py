@@ -151,3 +151,23 @@ def test_emptying_a_graph_the_same_request_wrote_into_is_refused(client: FlaskCl
     # A graph named by a prefixed name is a graph group, not the store's own default graph.
     assert sparql_update(client, f"PREFIX x: <urn:x:> INSERT DATA {{ GRAPH x:c {{ {fact} }} }}").status_code == 204
     assert store.count("urn:x:c") == 1
+
+
+def test_a_fact_one_source_retracts_and_another_states_is_still_there(
+    client: FlaskClient, store: EmbeddedStore
+) -> None:
+    label = '<urn:x:stated> <http://www.w3.org/2000/01/rdf-schema#label> "Stated"@en'
+    person = f"<urn:x:stated> a <{BL}Person>"
+    written = f"INSERT DATA {{ GRAPH <urn:x:one> {{ {person} . {label} }} GRAPH <urn:x:two> {{ {label} }} }}"
+    assert sparql_update(client, written).status_code == 204
+    for retraction in (
+        f"DELETE DATA {{ GRAPH <urn:x:two> {{ {label} }} }}",  # the other source still states it
+        f"DELETE DATA {{ GRAPH <urn:x:never> {{ {label} }} }}",  # a graph that never held it: nothing to take
+    ):
+        retracted = sparql_update(client, retraction)
+        assert retracted.status_code == 204, retracted.data
+    assert store.count("urn:x:one") == 2 and store.count("urn:x:two") == 0
+    last = "WITH <urn:x:one> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?p = <http://www.w3.org/2000/01/rdf-schema#label>) }"
+    refused = sparql_update(client, last)  # now the only one that states it: the person would have no name
+    assert refused.status_code == 422 and shapes_of(refused) == {"blsh:PersonLabelShape"}
+    assert store.count("urn:x:one") == 2
