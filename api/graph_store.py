@@ -75,14 +75,21 @@ def staged_body(graph: str) -> Staged:
     TriG or N-Quads body that names graphs of its own is refused (as `oxigraph serve` refuses it), never
     folded into `graph`."""
     staged = _staged_parts(graph)
+    refuse_other_graphs(
+        staged,
+        graph,
+        "but a Graph Store write goes into one graph. Send that graph's triples (Turtle, N-Triples, or TriG's "
+        "default graph), or each graph in a request of its own with ?graph=.",
+    )
+    return staged
+
+
+def refuse_other_graphs(staged: Staged, graph: str, fix: str) -> None:
+    """Refuse staged data (a request body, a fetched document) that names graphs besides `graph`, the one
+    it is written into, saying which and then `fix`."""
     if others := [name for name in staged.graph_names() if name != graph]:
         named = ", ".join(f"<{name}>" for name in others[:3]) + (", …" if len(others) > 3 else "")
-        raise InputError(
-            f"The body names graphs of its own ({named}), but a Graph Store write goes into one graph. "
-            "Send that graph's triples (Turtle, N-Triples, or TriG's default graph), or each graph in a "
-            "request of its own with ?graph=."
-        )
-    return staged
+        raise InputError(f"{', '.join(staged.sources)} names graphs of its own ({named}), {fix}")
 
 
 def _staged_parts(graph: str) -> Staged:

@@ -17,23 +17,23 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from api.graph_store import check_staged
+from api.graph_store import check_staged, refuse_other_graphs
 from api.problems import Problem
 from api.settings import Settings
-from api.update_text import graph_iris
+from api.update_text import OPERATION_START, PROLOGUE, graph_iris, head_of, prologue_of
 from graph.errors import InputError, UnsupportedFormat
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import refuse_reserved
 from graph.parsing import Staged, stage
-from graph.sparql_text import blank_literals, declarations, operation_spans, without_comments
+from graph.sparql_text import blank_literals, operation_spans, without_comments
 from graph.store import Store
 
 _LOAD = re.compile(
-    r"^(?:\s*(?:PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*LOAD(?![\w:-])\s*(SILENT(?![\w:-]))?\s*<([^<>]*)>\s*"
+    PROLOGUE + r"LOAD(?![\w:-])\s*(SILENT(?![\w:-]))?\s*<([^<>]*)>\s*"
     r"(?:INTO(?![\w:-])\s*GRAPH(?![\w:-])\s*(<[^<>]*>|[^\s<>{}]*:[^\s<>{}]*))?\s*$",
     re.IGNORECASE,
 )
-_STARTS_WITH_LOAD = re.compile(r"(?:\s*(?:PREFIX\s+[^\s:]*:|BASE))*\s*LOAD(?![\w:-])", re.IGNORECASE)
+_STARTS_WITH_LOAD = re.compile(OPERATION_START + r"LOAD(?![\w:-])", re.IGNORECASE)
 """On blanked text (comments and IRIs as spaces): an update whose first operation is a LOAD."""
 ACCEPT = "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, application/ld+json;q=0.7, */*;q=0.1"
 INTO_A_GRAPH = (
@@ -60,8 +60,7 @@ def run_if_a_load(
     silent, document, graph = load.group(1) is not None, load.group(2), load.group(3)
     if graph is None:
         raise InputError(INTO_A_GRAPH)
-    head = (f"BASE <{base_iri}>\n" if base_iri else "") + "\n".join(m.group(0) for m in declarations(text))
-    target = next(iter(graph_iris([graph], head)), None)
+    target = next(iter(graph_iris([graph], head_of(prologue_of(text), base_iri))), None)
     if target is None or not settings.allowed_outside(document):  # the engine says why
         return False
     refuse_reserved([target])
@@ -122,6 +121,5 @@ def _fetched(document: str, graph: str, settings: Settings) -> Staged:
                 "LOAD reads Turtle, N-Triples, RDF/XML and JSON-LD."
             ) from None
     staged = stage(body, fmt, graph=graph, source=f"<{document}>")
-    if others := [name for name in staged.graph_names() if name != graph]:
-        raise InputError(f"<{document}> names graphs of its own (<{others[0]}>); LOAD takes a document of triples.")
+    refuse_other_graphs(staged, graph, "but LOAD takes a document of triples.")
     return staged

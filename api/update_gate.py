@@ -55,7 +55,9 @@ from api.update_text import (
     as_trig,
     at_graph_groups,
     graph_iris,
+    head_of,
     outside_graphs,
+    prologue_of,
     quoted,
     syntax_error_of_update,
     template_of,
@@ -69,7 +71,6 @@ from graph.namespaces import RESERVED_GRAPHS, refuse_reserved
 from graph.parsing import Staged, stage
 from graph.sparql_text import (
     blank_literals,
-    declarations,
     group_end,
     network_targets,
     operation_spans,
@@ -140,10 +141,10 @@ class Preview:
     its target, in a GRAPH group or by WITH, or by a GRAPH ?variable)."""
 
 
-def _preview(update: str, prologue: str, base_iri: str | None, store: Store) -> Preview:
+def _preview(update: str, head: str, store: Store) -> Preview:
+    """What the update writes and takes away, operation by operation; its names resolve under `head`."""
     blanked = blank_literals(update)
     preview = Preview()
-    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
     inserting: list[str] = []  # the operations so far that insert
     for start, end in operation_spans(update):
         text, hidden = update[start:end], blanked[start:end]
@@ -217,8 +218,13 @@ def _preview_modify(
     """Add what an `INSERT { } WHERE { }` or `DELETE { } WHERE { }` (with WITH, USING) writes to the preview."""
     where_open = hidden.index("{", clauses["WHERE"].end())
     where = text[where_open : group_end(hidden, where_open)]
-    templates = {k: hidden.index("{", clauses[k].end() - 1) for k in ("DELETE", "INSERT") if k in clauses}
-    dataset_clauses = text[max(group_end(hidden, opening) for opening in templates.values()) : where_open]
+    spans: dict[str, tuple[int, int]] = {}  # each template's braces
+    for keyword in ("DELETE", "INSERT"):
+        if keyword in clauses:
+            opening = hidden.index("{", clauses[keyword].end() - 1)
+            spans[keyword] = (opening, group_end(hidden, opening))
+    templates = {keyword: text[opening + 1 : end - 1] for keyword, (opening, end) in spans.items()}
+    dataset_clauses = text[max(end for _, end in spans.values()) : where_open]
     graphs = USING.findall(dataset_clauses)
     named = USING_NAMED.findall(dataset_clauses)
     with_match = IRI_NEXT.match(text, clauses["WITH"].end()) if "WITH" in clauses else None
@@ -234,10 +240,10 @@ def _preview_modify(
             sources = f"FROM <{NOTHING}> " + "".join(f"FROM NAMED <{g}> " for g in store.named_graphs())
     for keyword, affected in (("INSERT", preview.default_graph_writes), ("DELETE", preview.default_graph_deletes)):
         if keyword in templates and not with_graph:
-            if outside_graphs(text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1]):
+            if outside_graphs(templates[keyword]):
                 affected.append(text)
     for keyword in templates:
-        parts = triple_templates(text[templates[keyword] + 1 : group_end(hidden, templates[keyword]) - 1])
+        parts = triple_templates(templates[keyword])
         named_by_variable = [(triples, graph) for triples, graph in parts if graph is not None and graph[0] in "?$"]
         fixed = [
             (triples, graph or with_graph) for triples, graph in parts if (triples, graph) not in named_by_variable
@@ -253,9 +259,8 @@ def _preview_modify(
         else:
             preview.deleted_queries += queries
     if "INSERT" in templates:  # graphs the template names by a variable: what may they be?
-        inserted = text[templates["INSERT"] + 1 : group_end(hidden, templates["INSERT"]) - 1]
         variables = sorted(
-            {m.group(1) for _, group, _ in at_graph_groups(inserted) if (m := GRAPH_VARIABLE.match(group))}
+            {m.group(1) for _, group, _ in at_graph_groups(templates["INSERT"]) if (m := GRAPH_VARIABLE.match(group))}
         )
         if variables:
             reserved = " || ".join(f'STRSTARTS(STR({v}), "{RESERVED_GRAPHS}")' for v in variables)
@@ -278,7 +283,7 @@ def _collect(
             source="the update's data",
             base_iri=base_iri,
         )
-    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
+    head = head_of(prologue, base_iri)
     for query, graph in queries:
         triples = store.serialize_bytes(query, "ntriples")
         target = next(iter(graph_iris([graph], head)), DEFAULT_TARGET) if graph else DEFAULT_TARGET
@@ -321,9 +326,10 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     and what remains of the nodes it deletes from or empties graphs of (`api.what_remains`), checked in
     context without the deleted triples and the emptied graphs.
     Relative IRIs resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
-    prologue = "\n".join(m.group(0) for m in declarations(update))
+    prologue = prologue_of(update)
+    head = head_of(prologue, base_iri)
     try:
-        preview = _preview(update, prologue, base_iri, store)
+        preview = _preview(update, head, store)
     except InputError:  # a ValueError too: refused as it says
         raise
     except ValueError:  # a clause without its group: say what the engine's parser says
@@ -335,7 +341,6 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     ):
         if found:
             raise RefusedInput(message.format(operation=quoted(found[0])))
-    head = (f"BASE <{base_iri}>\n" if base_iri else "") + prologue
     if RESERVED_GRAPHS in update or "\\u" in update or "\\U" in update:  # spelled, or escaped (\u003A)
         refuse_reserved(graph_iris(sorted(preview.named_graphs | set(preview.emptied_graphs)), head))
     for query in preview.computed_graph_queries:

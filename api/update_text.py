@@ -15,34 +15,37 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
-from graph.sparql_text import blank_literals, group_end, keywords, syntax_error, without_comments
+from graph.sparql_text import blank_literals, declarations, group_end, keywords, syntax_error, without_comments
 
 KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
     r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
     r"ADD|COPY|MOVE)(?![\w:-])",
     re.IGNORECASE,
 )
-_PROLOGUE = r"^(?:\s*(?:PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*"
+PROLOGUE = r"^(?:\s*(?:PREFIX\s*[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>))*\s*"
+"""On the text: the PREFIX and BASE declarations before an operation's first keyword."""
+OPERATION_START = r"(?:\s*(?:PREFIX\s+[^\s:]*:|BASE))*\s*"
+"""The same on blanked text (IRIs and comments are spaces)."""
 _WORD_END = r"(?![\w:-])"
 """After a keyword: not the start of a longer word or of a prefixed name (`graph:x`)."""
 _REF = r"(<[^<>]*>|[^\s<>{}]*:[^\s<>{}]*|DEFAULT" + _WORD_END + ")"
 """A graph named after GRAPH, TO or an operation's keyword: an IRI, a prefixed name, or DEFAULT. SPARQL
 needs no space between a keyword and an IRI (`DROP GRAPH<…>`), nor around one (`COPY<a>TO<b>`)."""
 GRAPH_TRANSFER = re.compile(  # on the text: IRIs are blanked in the scanned copy, and these forms hold no literal
-    _PROLOGUE + rf"(ADD|COPY|MOVE){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:GRAPH{_WORD_END}\s*)?{_REF}\s*"
+    PROLOGUE + rf"(ADD|COPY|MOVE){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:GRAPH{_WORD_END}\s*)?{_REF}\s*"
     rf"TO{_WORD_END}\s*(?:GRAPH{_WORD_END}\s*)?{_REF}\s*$",
     re.IGNORECASE,
 )
 GRAPH_REMOVAL = re.compile(
-    _PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?GRAPH{_WORD_END}\s*{_REF}\s*$",
+    PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?GRAPH{_WORD_END}\s*{_REF}\s*$",
     re.IGNORECASE,
 )
 WHOLE_REMOVAL = re.compile(  # DROP/CLEAR of DEFAULT, NAMED or ALL leave nothing that could violate a shape
-    _PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:DEFAULT|NAMED|ALL){_WORD_END}\s*$",
+    PROLOGUE + rf"(?:DROP|CLEAR){_WORD_END}\s*(?:SILENT{_WORD_END}\s*)?(?:DEFAULT|NAMED|ALL){_WORD_END}\s*$",
     re.IGNORECASE,
 )
-GRAPH_MANAGEMENT = re.compile(_PROLOGUE + rf"(DROP|CLEAR|ADD|COPY|MOVE){_WORD_END}", re.IGNORECASE)
-LOAD = re.compile(_PROLOGUE + rf"LOAD{_WORD_END}", re.IGNORECASE)
+GRAPH_MANAGEMENT = re.compile(PROLOGUE + rf"(DROP|CLEAR|ADD|COPY|MOVE){_WORD_END}", re.IGNORECASE)
+LOAD = re.compile(PROLOGUE + rf"LOAD{_WORD_END}", re.IGNORECASE)
 _GRAPH_NAME = r"(<[^>]*>|[^\s{}<>]*:[^\s{}<>]*)"
 """An IRI or a prefixed name, as a graph is named after WITH, USING or USING NAMED."""
 IRI_NEXT = re.compile(r"\s*" + _GRAPH_NAME)
@@ -142,7 +145,7 @@ def template_of(text: str, hidden: str, keyword: re.Match[str]) -> str:
 _WRITTEN_GRAPH = re.compile(
     rf"(?<![\w:?$-])(?:GRAPH|TO|WITH){_WORD_END}\s*(<[^>]*>|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]*)", re.IGNORECASE
 )
-DATA_OPERATION = re.compile(r"(?:\s*(?:PREFIX\s+[^\s:]*:|BASE))*\s*(?:INSERT|DELETE)\s+DATA(?![\w:-])", re.IGNORECASE)
+DATA_OPERATION = re.compile(OPERATION_START + r"(?:INSERT|DELETE)\s+DATA(?![\w:-])", re.IGNORECASE)
 """On blanked text (IRIs and comments are spaces): an INSERT DATA or DELETE DATA operation."""
 
 
@@ -179,6 +182,17 @@ _FAILING = "DROP GRAPH <urn:bilateral:update:never> ; "
 _PROLOGUE_BLANKED = re.compile(r"(?:\s*(?:PREFIX\s*[^\s:]*:|BASE))*\s*", re.IGNORECASE)
 """On blanked text (comments and IRIs as spaces): the request's PREFIX and BASE declarations."""
 _PLACE = re.compile(r"error at (\d+):(\d+)")
+
+
+def prologue_of(update: str) -> str:
+    """An update's PREFIX and BASE declarations, one a line."""
+    return "\n".join(m.group(0) for m in declarations(update))
+
+
+def head_of(prologue: str, base_iri: str | None) -> str:
+    """What resolves an update's names: the endpoint's URL as BASE (when given), then the update's own
+    declarations (`prologue_of`)."""
+    return (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
 
 
 def graph_iris(names: list[str], head: str) -> tuple[str, ...]:
