@@ -35,7 +35,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import RefusedInput
 from graph.namespaces import BL
 from graph.parsing import Staged
-from graph.report import ValidationReport, ValidationResult, report_graph, term_text
+from graph.report import ValidationReport, ValidationResult, report_graph, result_path, term_text
 from graph.shacl_sparql import Check, compile_shapes
 from graph.store import Store
 
@@ -146,10 +146,11 @@ class EngineValidator:
                 value = row.get("value")
                 if check.from_sparql and value is None:
                     value = row.get("this")
+                path = result_path(check, row)
                 results.append(
                     ValidationResult(
                         focus_node=term_text(row["this"], self.shapes),
-                        path=term_text(check.path, self.shapes) if check.path is not None else None,
+                        path=term_text(path, self.shapes) if path is not None else None,
                         value=term_text(value, self.shapes) if value is not None else None,
                         message=message,
                         severity=check.severity,

@@ -106,12 +106,21 @@ def report_graph(raw: Iterable[tuple[Check, Mapping[str, Node], str]], shapes: G
         graph.add((result, SH.sourceConstraintComponent, SH[check.component]))
         if "value" in row:
             graph.add((result, SH.value, row["value"]))
-        if check.path is not None:
-            graph.add((result, SH.resultPath, check.path))
-            if isinstance(check.path, BNode):
-                _copy_description(shapes, check.path, graph)
+        if (path := result_path(check, row)) is not None:
+            graph.add((result, SH.resultPath, path))
+            if isinstance(path, BNode):
+                _copy_description(shapes, path, graph)
     graph.add((report, SH.conforms, Literal(conforms)))
     return graph
+
+
+def result_path(check: Check, row: Mapping[str, Node]) -> Node | None:
+    """The path of a result: the shape's, or for a SPARQL constraint of a shape without one, the IRI its
+    select binds to ?path (as SHACL says)."""
+    if check.path is not None or not check.from_sparql:
+        return check.path
+    path = row.get("path")
+    return path if isinstance(path, URIRef) else None
 
 
 def _copy_description(source: Graph, node: Node, target: Graph) -> None:

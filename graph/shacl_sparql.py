@@ -40,6 +40,7 @@ _DESCRIPTIVE = {
     SH.targetNode,
     SH.targetSubjectsOf,
     SH.targetObjectsOf,
+    SH.target,
     SH.sparql,
     SH.flags,
     SH.qualifiedMinCount,
@@ -233,9 +234,21 @@ class ShapeCompiler:
         patterns += [f"{{ ?this <{p}> ?target_o }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)]
         patterns += [f"{{ ?target_s <{p}> ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)]
         patterns += [f"{{ VALUES ?this {{ {sparql_term(n)} }} }}" for n in self.shapes.objects(shape, SH.targetNode)]
+        patterns += [self.sparql_target(target) for target in self.shapes.objects(shape, SH.target)]
         if not patterns:
             return None
         return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(patterns) + " } }"
+
+    def sparql_target(self, target: Node) -> str:
+        """A SHACL-AF SPARQL-based target (`sh:target [ a sh:SPARQLTarget ; sh:select … ]`) as a sub-select
+        binding ?this. Its select may not declare prefixes: a sub-select cannot, and the target is joined
+        into queries that have their own."""
+        select = self.shapes.value(target, SH.select)
+        if (target, RDF.type, SH.SPARQLTarget) not in self.shapes or select is None:
+            raise Unsupported(f"the target {target}: only sh:SPARQLTarget with sh:select is compiled")
+        if self.shapes.value(target, SH.prefixes) is not None:
+            raise Unsupported(f"the SPARQL target {target} declares prefixes; write its IRIs in full")
+        return "{ " + re.sub(r"\$this\b", "?this", str(select)) + " }"
 
     def checks_for(self, shape: Node, focus: str) -> Iterator[Check]:
         """The checks of `shape` applied to the focus nodes that the pattern `focus` binds to ?this."""
@@ -358,7 +371,7 @@ def compile_shapes(shapes: Graph, *, own: str = "") -> list[Check]:
     candidates = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
     candidates |= {
         s
-        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
         for s in shapes.subjects(p, None)
     }
     for shape in sorted(candidates, key=str):
@@ -373,7 +386,8 @@ def compile_shapes(shapes: Graph, *, own: str = "") -> list[Check]:
 
 def _target_classes(shapes: Graph, shape: Node) -> frozenset[str] | None:
     """The classes that are a shape's only targets, or None when it also targets nodes some other way."""
-    if any(shapes.value(shape, p) is not None for p in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)):
+    others = (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+    if any(shapes.value(shape, p) is not None for p in others):
         return None
     classes = {str(c) for c in shapes.objects(shape, SH.targetClass)}
     if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, OWL.Class) in shapes:

@@ -23,6 +23,7 @@ from graph.report import ValidationReport, ValidationResult, results_from_report
 from graph.resources import ontology_dir, shapes_dir, turtle_files
 from graph.shacl_sparql import Unsupported
 from graph.store import Store
+from graph.term_suggestions import with_suggestions
 from graph.terms import converter
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator", "default_ontology", "default_shapes"]
@@ -113,7 +114,7 @@ class Validator:
         `ignoring` names (one being written meanwhile, which cannot change the verdict, or one a write
         empties)."""
         if self.engine is not None:
-            return self.engine.validate_staged(staged, store, removed, ignoring=ignoring)
+            return self._completed(self.engine.validate_staged(staged, store, removed, ignoring=ignoring))
         data = staged.to_rdflib()
         context = context_for(store, data, ignoring)
         if removed is not None:
@@ -123,7 +124,7 @@ class Validator:
     def validate_store(self, store: Store) -> ValidationReport:
         """Validate everything a store holds."""
         if self.engine is not None:
-            return self.engine.validate_store(store)
+            return self._completed(self.engine.validate_store(store))
         return self.validate(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
 
     def validate(self, data: Graph, context: Graph | None = None) -> ValidationReport:
@@ -156,4 +157,10 @@ class Validator:
         if context is not None:
             own = {term_text(s, self.shapes) for s in set(data.subjects())}
             results = [r for r in results if r.focus_node in own]
-        return ValidationReport(results, report_graph)
+        return self._completed(ValidationReport(results, report_graph))
+
+    def _completed(self, report: ValidationReport) -> ValidationReport:
+        """The report with suggestions for the terms the ontology lacks (`graph.term_suggestions`)."""
+        return with_suggestions(
+            report, default_hierarchy if self._ontology is None else lambda: hierarchy_of(self.ontology)
+        )

@@ -133,6 +133,27 @@ def test_a_violating_submission_is_refused_with_the_report(client: FlaskClient, 
     assert store.count() == before
 
 
+def test_a_term_the_ontology_lacks_is_refused_by_name(client: FlaskClient, store: EmbeddedStore) -> None:
+    # No shape targets a misspelt class, and no query for bl:participant finds a misspelt property: both
+    # would have been stored unchecked.
+    before = store.count()
+    event, kang = "https://w3id.org/bilateral/id/event/misspelt", "https://w3id.org/bilateral/id/person/kang-yu-jung"
+    misspelt = meeting("misspelt").replace("a bl:Summit", "a bl:Sumit")
+    misspelt = misspelt.replace("; bl:source", "; bl:particpant person:kang-yu-jung ; bl:source")
+    response = post(client, misspelt, **SOURCE)
+    assert response.status_code == 422, response.data
+    violations = {
+        (v["focusNode"], v["sourceShape"], v.get("path"), v["value"]) for v in json.loads(response.data)["violations"]
+    }
+    assert (f"<{event}>", "blsh:KnownClassShape", None, "bl:Sumit") in violations
+    assert (f"<{event}>", "blsh:KnownPropertyShape", "bl:particpant", f"<{kang}>") in violations
+    messages = " ".join(v["message"] for v in json.loads(response.data)["violations"])
+    assert "#Sumit is not a class of the bilateral ontology" in messages
+    assert "#particpant is not a property of the bilateral ontology" in messages
+    assert "Did you mean bl:Summit?" in messages and "Did you mean bl:participant?" in messages
+    assert store.count() == before
+
+
 def test_missing_source_malformed_and_oversized_bodies(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     missing = post(client, meeting("no-source"))

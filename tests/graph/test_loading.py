@@ -30,16 +30,23 @@ PERSON = """@prefix bl: <https://w3id.org/bilateral/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <https://w3id.org/bilateral/id/person/ada> a bl:Person ; rdfs:label "Ada"@en .
 """
+ADA = "https://w3id.org/bilateral/id/person/ada"
+A_PERSON = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/bilateral/ontology#Person>"
+"""Every node a file names under id/ has its class (blsh:TypedNodeShape)."""
 FORMATS = {
     "ttl": PERSON,
-    "nt": '<https://w3id.org/bilateral/id/person/ada> <http://www.w3.org/2000/01/rdf-schema#label> "Ada"@en .\n',
-    "nq": '<https://w3id.org/bilateral/id/person/ada> <http://www.w3.org/2000/01/rdf-schema#label> "Ada"@en <http://example.org/g> .\n',
+    "nt": '<https://w3id.org/bilateral/id/person/ada> <http://www.w3.org/2000/01/rdf-schema#label> "Ada"@en .\n'
+    f"<{ADA}> {A_PERSON} .\n",
+    "nq": '<https://w3id.org/bilateral/id/person/ada> <http://www.w3.org/2000/01/rdf-schema#label> "Ada"@en <http://example.org/g> .\n'
+    f"<{ADA}> {A_PERSON} <http://example.org/g> .\n",
     "trig": "<http://example.org/g> { " + PERSON.split("\n", 2)[2] + " }".replace("@prefix", ""),
     "jsonld": '{"@context": {"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}, '
-    '"@id": "https://w3id.org/bilateral/id/person/ada", "rdfs:label": "Ada"}',
+    '"@id": "https://w3id.org/bilateral/id/person/ada", "@type": "https://w3id.org/bilateral/ontology#Person", '
+    '"rdfs:label": "Ada"}',
     "rdf": '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
     'xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#"><rdf:Description '
-    'rdf:about="https://w3id.org/bilateral/id/person/ada"><rdfs:label>Ada</rdfs:label></rdf:Description></rdf:RDF>',
+    'rdf:about="https://w3id.org/bilateral/id/person/ada"><rdf:type rdf:resource="https://w3id.org/bilateral/ontology#Person"/>'
+    "<rdfs:label>Ada</rdfs:label></rdf:Description></rdf:RDF>",
 }
 
 
@@ -87,9 +94,19 @@ def test_a_gzipped_file_loads_as_its_content_does(store: Store, tmp_path: Path, 
         assert store.count("http://example.org/again") >= 1
 
 
+def people(count: int) -> list[str]:
+    """N-Triples lines of `count` persons with a label: two lines each."""
+    person = "<https://w3id.org/bilateral/id/person/p{}>"
+    return [
+        line
+        for n in range(count)
+        for line in (f'{person.format(n)} <{RDFS_LABEL}> "P {n}"@en .', f"{person.format(n)} {A_PERSON} .")
+    ]
+
+
 def test_a_gzipped_file_on_disk_is_loaded_while_validated(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "store")
-    lines = [f'<https://w3id.org/bilateral/id/person/p{n}> <{RDFS_LABEL}> "P {n}"@en .' for n in range(500)]
+    lines = people(250)
     path = write(tmp_path, "people.nt.gz", gzip.compress(("\n".join(lines) + "\n").encode()))
     summary = load_files(store, [path])
     assert summary.quads == store.count("https://w3id.org/bilateral/graph/source/people") == 500
@@ -173,7 +190,7 @@ def test_one_bad_file_is_refused_and_nothing_is_stored(tmp_path: Path, name: str
 
 def test_a_file_loaded_while_validated_is_all_there(tmp_path: Path) -> None:
     store = EmbeddedStore(tmp_path / "store")
-    lines = [f'<https://w3id.org/bilateral/id/person/p{n}> <{RDFS_LABEL}> "P {n}"@en .' for n in range(500)]
+    lines = people(250)
     summary = load_files(store, [write(tmp_path, "people.nt", "\n".join(lines) + "\n")])
     assert summary.validated and summary.graphs == ["https://w3id.org/bilateral/graph/source/people"]
     assert summary.quads == store.count(summary.graphs[0]) == 500
@@ -190,7 +207,7 @@ def test_a_byte_order_mark_at_the_start_is_skipped(tmp_path: Path, extension: st
     assert summary.quads == store.count(summary.graphs[0]) >= 1
     assert store.ask('ASK { <https://w3id.org/bilateral/id/person/ada> ?p "Ada"@en }')
     staged = stage(BOM + FORMATS["nt"].encode("utf-8"), ox.RdfFormat.N_TRIPLES, graph="http://example.org/g")
-    assert len(staged) == 1  # a request body too
+    assert len(staged) == 2  # a request body too
 
 
 @pytest.mark.parametrize("engine", ["auto", "pyshacl"])

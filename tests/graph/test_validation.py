@@ -280,3 +280,40 @@ def test_a_long_report_ends_with_its_results_counted_by_shape() -> None:
     assert text.endswith(
         "\n\nIn all, 12 violation(s), 3 warning(s), by shape:\n       12  Violation  blsh:A\n        3  Warning    blsh:B"
     )
+
+
+def test_sparql_targets_compile_and_those_the_compiler_cannot_read_fall_back_to_pyshacl() -> None:
+    # blsh:KnownClassShape's target is a SHACL-AF SPARQL target: compiled into the engine's queries.
+    assert Validator().engine is not None
+    target = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; {extra} sh:select "SELECT ?this WHERE {{ ?this ?p ?o }}" ] ;
+            sh:property [ sh:path ex:p ; sh:minCount 1 ] ."""
+    compiled = Validator(shapes=Graph().parse(data=target.format(extra=""), format="turtle"))
+    assert compiled.engine is not None
+    with_prefixes = "sh:prefixes ex:prefixes ;"
+    assert Validator(shapes=Graph().parse(data=target.format(extra=with_prefixes), format="turtle")).engine is None
+    other_kind = target.format(extra="").replace("a sh:SPARQLTarget", "a sh:SPARQLTargetType")
+    assert Validator(shapes=Graph().parse(data=other_kind, format="turtle")).engine is None
+    data = Graph().parse(data="<http://example.org/a> <http://example.org/q> 1 .", format="turtle")
+    assert compiled.engine.validate_store(EmbeddedStore.around(_dataset_of(data))).violations
+    assert Validator(shapes=compiled.shapes, engine="pyshacl").validate(data).violations
+
+
+def _dataset_of(data: Graph) -> ox.Store:
+    dataset = ox.Store()
+    dataset.load(
+        data.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:x:g")
+    )
+    return dataset
+
+
+def test_a_misspelt_term_is_told_the_closest_term_of_its_kind() -> None:
+    from graph.term_suggestions import closest, ontology_terms
+    from graph.validation import default_hierarchy
+
+    terms = ontology_terms(default_hierarchy())
+    assert {"Summit", "Meeting", "Person"} <= set(terms["class"]) and "participant" in terms["property"]
+    assert closest("Sumit", terms["class"]) == "Summit"
+    assert closest("summit", terms["class"]) == "Summit"  # case alone
+    assert closest("particpant", terms["property"]) == "participant"
+    assert closest("PhoneCall", terms["class"]) is None  # nothing close: no guess

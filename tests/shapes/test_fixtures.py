@@ -28,7 +28,7 @@ INVALID = sorted((HERE / "invalid").glob("*.ttl"))
 
 def test_the_suite_has_its_cases() -> None:
     assert len(VALID) == 3
-    assert len(INVALID) == 42
+    assert len(INVALID) == 46
     shapes_tripped = {str(Graph().parse(p).value(TEST, BLT.shape)) for p in INVALID}
     assert shapes_tripped == violation_shapes(), "every Violation shape has an invalid fixture"
 
