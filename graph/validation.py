@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from graph.context import context_for
+from graph.embedded import EmbeddedStore
 from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
 from graph.namespaces import PREFIXES
 from graph.parsing import Staged
@@ -23,7 +24,7 @@ from graph.report import ValidationReport, ValidationResult, results_from_report
 from graph.resources import ontology_dir, shapes_dir, turtle_files
 from graph.shacl_sparql import Unsupported
 from graph.store import Store
-from graph.term_suggestions import with_suggestions
+from graph.term_suggestions import with_node_suggestions, with_suggestions
 from graph.terms import converter
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator", "default_ontology", "default_shapes"]
@@ -114,12 +115,14 @@ class Validator:
         `ignoring` names (one being written meanwhile, which cannot change the verdict, or one a write
         empties)."""
         if self.engine is not None:
-            return self._completed(self.engine.validate_staged(staged, store, removed, ignoring=ignoring))
-        data = staged.to_rdflib()
-        context = context_for(store, data, ignoring)
-        if removed is not None:
-            context -= removed.to_rdflib()
-        return self.validate(data, context)
+            report = self._completed(self.engine.validate_staged(staged, store, removed, ignoring=ignoring))
+        else:
+            data = staged.to_rdflib()
+            context = context_for(store, data, ignoring)
+            if removed is not None:
+                context -= removed.to_rdflib()
+            report = self.validate(data, context)
+        return with_node_suggestions(report, [store, EmbeddedStore.around(staged.dataset)])
 
     def validate_store(self, store: Store) -> ValidationReport:
         """Validate everything a store holds."""

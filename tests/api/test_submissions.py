@@ -151,6 +151,12 @@ def test_a_term_the_ontology_lacks_is_refused_by_name(client: FlaskClient, store
     assert "#Sumit is not a class of the bilateral ontology" in messages
     assert "#particpant is not a property of the bilateral ontology" in messages
     assert "Did you mean bl:Summit?" in messages and "Did you mean bl:participant?" in messages
+    # A fact about a misspelt name of the stored summit: a new node without a class, told the stored one.
+    summit = "https://w3id.org/bilateral/id/event/lee-ishiba-summit-2025-08"
+    misnamed = post(client, PREFIXES + f"<{summit.replace('summit', 'sumit')}> bl:ordinal 2 .\n", **SOURCE)
+    assert misnamed.status_code == 422, misnamed.data
+    (untyped,) = json.loads(misnamed.data)["violations"]
+    assert untyped["sourceShape"] == "blsh:TypedNodeShape" and untyped["message"].endswith(f"Did you mean <{summit}>?")
     assert store.count() == before
 
 

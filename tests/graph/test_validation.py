@@ -317,3 +317,19 @@ def test_a_misspelt_term_is_told_the_closest_term_of_its_kind() -> None:
     assert closest("summit", terms["class"]) == "Summit"  # case alone
     assert closest("particpant", terms["property"]) == "participant"
     assert closest("PhoneCall", terms["class"]) is None  # nothing close: no guess
+
+
+def test_a_node_without_a_class_is_told_the_closest_name_the_data_or_the_store_holds(initialized: Store) -> None:
+    topic = "https://w3id.org/bilateral/id/topic/"
+    data = (
+        f'<{topic}maritime-safety> a <{BL}Topic> ; <http://www.w3.org/2000/01/rdf-schema#label> "Maritime safety"@en .\n'
+        f'<{topic}maritme-safety> <http://www.w3.org/2000/01/rdf-schema#comment> "Raised by Seoul."@en .\n'
+        f'<{topic}regional-peece> <http://www.w3.org/2000/01/rdf-schema#comment> "Raised by Tokyo."@en .\n'
+        f'<{topic}something-else-entirely> <http://www.w3.org/2000/01/rdf-schema#comment> "New."@en .\n'
+    )
+    staged = parsing.stage(data.encode(), ox.RdfFormat.TURTLE, graph="http://example.org/g")
+    report = Validator().validate_staged(staged, initialized)
+    told = {r.focus_node: r.message for r in report.violations if r.shape == "blsh:TypedNodeShape"}
+    assert told[f"<{topic}maritme-safety>"].endswith(f"Did you mean <{topic}maritime-safety>?")  # in the data
+    assert told[f"<{topic}regional-peece>"].endswith(f"Did you mean <{topic}regional-peace>?")  # in the store
+    assert "Did you mean" not in told[f"<{topic}something-else-entirely>"]

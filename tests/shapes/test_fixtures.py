@@ -12,7 +12,6 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.term import Node
 
-from graph.context import context_for
 from graph.parsing import stage
 from graph.report import ValidationReport
 from graph.shacl_sparql import SH
@@ -60,8 +59,6 @@ def fixture_data(path: Path) -> tuple[Graph, Node | None, Node | None]:
 
 
 def check(validator: Validator, data: Graph, store: Store) -> ValidationReport:
-    if validator.engine is None:
-        return validator.validate(data, context_for(store, data))
     staged = stage(data.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES, graph="urn:x:fixture")
     before = len(staged)
     report = validator.validate_staged(staged, store)
