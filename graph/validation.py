@@ -18,7 +18,8 @@ from rdflib import Graph
 from graph.context import context_for
 from graph.embedded import EmbeddedStore
 from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
-from graph.namespaces import PREFIXES
+from graph.errors import InputError
+from graph.namespaces import BL, ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
 from graph.resources import ontology_dir, shapes_dir, turtle_files
@@ -74,6 +75,44 @@ def default_hierarchy() -> bytes:
     return hierarchy.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
 
 
+@lru_cache(maxsize=4)
+def ontology_iris(hierarchy: bytes) -> tuple[str, ...]:
+    """The IRIs of the ontology's own terms (classes, properties, named individuals): the subjects of its
+    rdf:type triples in the `bl:` namespace."""
+    return tuple(
+        sorted(
+            {
+                q.subject.value
+                for q in ox.parse(hierarchy, ox.RdfFormat.N_TRIPLES)
+                if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(BL))
+            }
+        )
+    )
+
+
+MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
+
+
+def refuse_facts_about_terms(staged: Staged, hierarchy: bytes) -> None:
+    """Refuse staged data stating something about one of the ontology's own terms in a graph other than
+    the ontology's and the shapes': `bl:Summit rdfs:subClassOf bl:Dispute` in a submission would change
+    what every query over classes answers. The ontology changes in its own graph."""
+    terms = " ".join(f"<{iri}>" for iri in ontology_iris(hierarchy))
+    if not terms:
+        return
+    found = staged.dataset.query(
+        f"""SELECT DISTINCT ?term WHERE {{ VALUES ?term {{ {terms} }} GRAPH ?graph {{ ?term ?p ?o }}
+        FILTER (?graph NOT IN ({", ".join(f"<{g}>" for g in MODEL_GRAPHS)})) }} LIMIT 5"""
+    )
+    assert isinstance(found, ox.QuerySolutions)
+    if named := ", ".join(f"<{row[0].value}>" for row in found):
+        raise InputError(
+            f"The data states facts about terms of the bilateral ontology: {named}. Facts are about "
+            "states, persons, events and sources, not about the model; the ontology changes in its own "
+            f"graph <{ONTOLOGY_GRAPH}>, with a release of bilateral."
+        )
+
+
 class Validator:
     """Validates data against one set of shapes, with an ontology for class hierarchies.
 
@@ -114,6 +153,7 @@ class Validator:
         the `removed` triples (what an update would delete), read from every named graph but those
         `ignoring` names (one being written meanwhile, which cannot change the verdict, or one a write
         empties)."""
+        refuse_facts_about_terms(staged, default_hierarchy() if self._ontology is None else hierarchy_of(self.ontology))
         if self.engine is not None:
             report = self._completed(self.engine.validate_staged(staged, store, removed, ignoring=ignoring))
         else:

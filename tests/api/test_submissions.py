@@ -160,6 +160,18 @@ def test_a_term_the_ontology_lacks_is_refused_by_name(client: FlaskClient, store
     assert store.count() == before
 
 
+def test_facts_about_the_ontologys_own_terms_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
+    # A submission making summits disputes would change what every query over classes answers.
+    before = store.count()
+    remodel = PREFIXES + "bl:Summit <http://www.w3.org/2000/01/rdf-schema#subClassOf> bl:Dispute .\n"
+    response = post(client, remodel, **SOURCE)
+    assert response.status_code == 400, response.data
+    detail = json.loads(response.data)["detail"]
+    assert "terms of the bilateral ontology: <https://w3id.org/bilateral/ontology#Summit>" in detail
+    assert "https://w3id.org/bilateral/graph/ontology" in detail
+    assert store.count() == before
+
+
 def test_missing_source_malformed_and_oversized_bodies(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     missing = post(client, meeting("no-source"))
