@@ -1,6 +1,7 @@
-"""Suggestions for misspelt names: a report result saying `bl:particpant` is not a property of the ontology
-ends with "Did you mean bl:participant?", picked among the ontology's terms of the same kind; one saying a
-node has no class, with the name of a node of the same kind (`id/event/…`) the graph or the data holds.
+"""The ontology's own terms, read from its rdf:type triples, and suggestions for misspelt names: a report
+result saying `bl:particpant` is not a property of the ontology ends with "Did you mean bl:participant?",
+picked among the ontology's terms of the same kind; one saying a node has no class, with the name of a node
+of the same kind (`id/event/…`) the graph or the data holds.
 
 The shapes (`shapes/vocabulary.ttl`) find such names; SPARQL cannot tell which known name a misspelt one is
 closest to, so the results' messages are completed here, after either validator ran. The W3C report graph
@@ -10,7 +11,6 @@ keeps the shapes' own messages.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 
@@ -32,14 +32,30 @@ CANDIDATES_READ = 50_000
 
 
 @lru_cache(maxsize=4)
-def ontology_terms(hierarchy: bytes) -> dict[str, tuple[str, ...]]:
-    """The local names of the ontology's classes and properties, by kind, from its rdf:type triples."""
-    found: dict[str, set[str]] = {"class": set(), "property": set()}
+def _types_of_terms(hierarchy: bytes) -> dict[str, frozenset[str]]:
+    """The ontology's own terms (classes, properties, named individuals: the `bl:` subjects of its
+    hierarchy's triples, `hierarchy_of`) with their rdf:types."""
+    found: dict[str, set[str]] = {}
     for quad in ox.parse(hierarchy, ox.RdfFormat.N_TRIPLES):
-        kind = KINDS.get(quad.object.value) if quad.predicate == RDF_TYPE else None
-        name = quad.subject.value
-        if kind is not None and name.startswith(str(BL)):
-            found[kind].add(name[len(str(BL)) :])
+        if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(str(BL)):
+            types = found.setdefault(quad.subject.value, set())
+            if quad.predicate == RDF_TYPE:
+                types.add(quad.object.value)
+    return {term: frozenset(types) for term, types in found.items()}
+
+
+def ontology_iris(hierarchy: bytes) -> list[str]:
+    """The IRIs of the ontology's own terms, sorted."""
+    return sorted(_types_of_terms(hierarchy))
+
+
+@lru_cache(maxsize=4)
+def ontology_terms(hierarchy: bytes) -> dict[str, tuple[str, ...]]:
+    """The local names of the ontology's classes and properties, by kind."""
+    found: dict[str, set[str]] = {"class": set(), "property": set()}
+    for term, types in _types_of_terms(hierarchy).items():
+        for kind in {KINDS[t] for t in types if t in KINDS}:
+            found[kind].add(term[len(str(BL)) :])
     return {kind: tuple(sorted(names)) for kind, names in found.items()}
 
 
@@ -52,13 +68,13 @@ def closest(name: str, candidates: tuple[str, ...]) -> str | None:
     return matches[0] if matches else None
 
 
-def with_suggestions(report: ValidationReport, hierarchy: Callable[[], bytes]) -> ValidationReport:
+def with_suggestions(report: ValidationReport, hierarchy: bytes) -> ValidationReport:
     """`report` with a "did you mean" ending the message of each result about a term the ontology lacks,
-    where one of its terms of the kind wanted is close; `hierarchy` gives the ontology's rdf:type triples
-    (`hierarchy_of`), asked for only then."""
+    where one of its terms of the kind wanted is close; `hierarchy` holds the ontology's rdf:type triples
+    (`hierarchy_of`)."""
     if not any(result.shape in SUGGESTING for result in report.results):
         return report
-    terms = ontology_terms(hierarchy())
+    terms = ontology_terms(hierarchy)
     return ValidationReport([_suggested(result, terms) for result in report.results], report.graph)
 
 

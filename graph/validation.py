@@ -19,13 +19,13 @@ from graph.context import context_for
 from graph.embedded import EmbeddedStore
 from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
 from graph.errors import InputError
-from graph.namespaces import BL, ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
+from graph.namespaces import ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
 from graph.resources import ontology_dir, shapes_dir, turtle_files
 from graph.shacl_sparql import Unsupported
 from graph.store import Store
-from graph.term_suggestions import with_node_suggestions, with_suggestions
+from graph.term_suggestions import ontology_iris, with_node_suggestions, with_suggestions
 from graph.terms import converter
 
 __all__ = ["ValidationReport", "ValidationResult", "Validator", "default_ontology", "default_shapes"]
@@ -75,21 +75,6 @@ def default_hierarchy() -> bytes:
     return hierarchy.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
 
 
-@lru_cache(maxsize=4)
-def ontology_iris(hierarchy: bytes) -> tuple[str, ...]:
-    """The IRIs of the ontology's own terms (classes, properties, named individuals): the subjects of its
-    rdf:type triples in the `bl:` namespace."""
-    return tuple(
-        sorted(
-            {
-                q.subject.value
-                for q in ox.parse(hierarchy, ox.RdfFormat.N_TRIPLES)
-                if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(BL))
-            }
-        )
-    )
-
-
 MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
 
 
@@ -130,14 +115,14 @@ class Validator:
     ):
         self.shapes = default_shapes() if shapes is None else shapes
         self._ontology = ontology
+        self._hierarchy: bytes | None = None
         self.inference = inference
         for prefix, namespace in PREFIXES.items():
             self.shapes.namespace_manager.bind(prefix, namespace, override=False)
         self.engine: EngineValidator | None = None
         if engine == "auto" and inference == "none":
             try:
-                hierarchy = default_hierarchy() if ontology is None else hierarchy_of(ontology)
-                self.engine = EngineValidator(self.shapes, hierarchy)
+                self.engine = EngineValidator(self.shapes, self.hierarchy)
             except Unsupported:
                 self.engine = None
 
@@ -146,6 +131,14 @@ class Validator:
         """The ontology as an rdflib graph (for pySHACL), parsed when first asked for."""
         return default_ontology() if self._ontology is None else self._ontology
 
+    @property
+    def hierarchy(self) -> bytes:
+        """The ontology's class hierarchy and the types of its terms (`hierarchy_of`), made when first asked
+        for."""
+        if self._hierarchy is None:
+            self._hierarchy = default_hierarchy() if self._ontology is None else hierarchy_of(self._ontology)
+        return self._hierarchy
+
     def validate_staged(
         self, staged: Staged, store: Store, removed: Staged | None = None, *, ignoring: tuple[str, ...] = ()
     ) -> ValidationReport:
@@ -153,7 +146,7 @@ class Validator:
         the `removed` triples (what an update would delete), read from every named graph but those
         `ignoring` names (one being written meanwhile, which cannot change the verdict, or one a write
         empties)."""
-        refuse_facts_about_terms(staged, default_hierarchy() if self._ontology is None else hierarchy_of(self.ontology))
+        refuse_facts_about_terms(staged, self.hierarchy)
         if self.engine is not None:
             report = self._completed(self.engine.validate_staged(staged, store, removed, ignoring=ignoring))
         else:
@@ -204,6 +197,4 @@ class Validator:
 
     def _completed(self, report: ValidationReport) -> ValidationReport:
         """The report with suggestions for the terms the ontology lacks (`graph.term_suggestions`)."""
-        return with_suggestions(
-            report, default_hierarchy if self._ontology is None else lambda: hierarchy_of(self.ontology)
-        )
+        return with_suggestions(report, self.hierarchy)
