@@ -19,7 +19,7 @@ from graph.context import context_for
 from graph.embedded import EmbeddedStore
 from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
 from graph.errors import InputError
-from graph.namespaces import ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
+from graph.namespaces import BL, ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
 from graph.resources import ontology_dir, shapes_dir, turtle_files
@@ -76,25 +76,56 @@ def default_hierarchy() -> bytes:
 
 
 MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
+_RDFS, _OWL = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#"
+TERM_KINDS = (
+    *(f"{_OWL}{kind}" for kind in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")),
+    *(f"{_OWL}{kind}Property" for kind in ("Functional", "InverseFunctional", "Transitive", "Symmetric")),
+    f"{_OWL}NamedIndividual",
+    f"{_RDFS}Class",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property",
+)
+"""The types that declare a term: `bl:PhoneCall a owl:Class` outside the ontology's graph declares one."""
+MODELLING = (
+    *(f"{_RDFS}{p}" for p in ("subClassOf", "subPropertyOf", "domain", "range")),
+    *(f"{_OWL}{p}" for p in ("equivalentClass", "equivalentProperty", "inverseOf", "disjointWith")),
+)
+"""The predicates that relate terms: `ex:PhoneCall rdfs:subClassOf bl:Meeting` would make its instances
+meetings to every query that follows subclasses, and to no shape."""
 
 
 def refuse_facts_about_terms(staged: Staged, hierarchy: bytes) -> None:
-    """Refuse staged data stating something about one of the ontology's own terms in a graph other than
-    the ontology's and the shapes': `bl:Summit rdfs:subClassOf bl:Dispute` in a submission would change
-    what every query over classes answers. The ontology changes in its own graph."""
+    """Refuse staged data that remodels the ontology outside its own graph and the shapes': a fact about
+    one of the ontology's terms (`bl:Summit rdfs:subClassOf bl:Dispute` would change what every query over
+    classes answers), a term declared in its namespace (`bl:PhoneCall a owl:Class` would make the shapes
+    take `bl:PhoneCall` for one of its classes), or a term of another vocabulary related to one of its
+    terms (`ex:PhoneCall rdfs:subClassOf bl:Meeting`). Each is a lookup in the data's indexes, not a scan
+    of its triples. The ontology changes in its own graph."""
     terms = " ".join(f"<{iri}>" for iri in ontology_iris(hierarchy))
     if not terms:
         return
+    kinds = " ".join(f"<{kind}>" for kind in TERM_KINDS)
+    modelling = " ".join(f"<{predicate}>" for predicate in MODELLING)
     found = staged.dataset.query(
-        f"""SELECT DISTINCT ?term WHERE {{ VALUES ?term {{ {terms} }} GRAPH ?graph {{ ?term ?p ?o }}
-        FILTER (?graph NOT IN ({", ".join(f"<{g}>" for g in MODEL_GRAPHS)})) }} LIMIT 5"""
+        f"""SELECT DISTINCT ?term WHERE {{
+            GRAPH ?graph {{
+                {{ VALUES ?term {{ {terms} }} ?term ?p ?o }}
+                UNION {{ VALUES ?kind {{ {kinds} }} ?term a ?kind FILTER (STRSTARTS(STR(?term), "{BL}")) }}
+                UNION {{
+                    VALUES ?p {{ {modelling} }} ?term ?p ?o
+                    FILTER (STRSTARTS(STR(?term), "{BL}") || STRSTARTS(STR(?o), "{BL}"))
+                }}
+            }}
+            FILTER (?graph NOT IN ({", ".join(f"<{g}>" for g in MODEL_GRAPHS)}))
+        }} LIMIT 5"""
     )
     assert isinstance(found, ox.QuerySolutions)
-    if named := ", ".join(f"<{row[0].value}>" for row in found):
+    if named := ", ".join(str(row[0]) if isinstance(row[0], ox.NamedNode) else "a blank node" for row in found):
         raise InputError(
-            f"The data states facts about terms of the bilateral ontology: {named}. Facts are about "
-            "states, persons, events and sources, not about the model; the ontology changes in its own "
-            f"graph <{ONTOLOGY_GRAPH}>, with a release of bilateral."
+            f"The data states facts about terms of the bilateral ontology, or declares terms in relation to "
+            f"it: {named}. Facts are about states, persons, events and sources, not about the model: give "
+            "each node a class the ontology defines and state its facts with the ontology's properties "
+            f"(GET /ontology lists them). The ontology changes in its own graph <{ONTOLOGY_GRAPH}>, with a "
+            "release of bilateral."
         )
 
 

@@ -160,14 +160,33 @@ def test_a_term_the_ontology_lacks_is_refused_by_name(client: FlaskClient, store
     assert store.count() == before
 
 
-def test_facts_about_the_ontologys_own_terms_are_refused(client: FlaskClient, store: EmbeddedStore) -> None:
-    # A submission making summits disputes would change what every query over classes answers.
+@pytest.mark.parametrize(
+    ("remodelling", "named"),
+    [  # summits made disputes; a class declared to use it; a class of another vocabulary made a meeting
+        ("bl:Summit rdfs:subClassOf bl:Dispute .", "<https://w3id.org/bilateral/ontology#Summit>"),
+        (
+            meeting("call").replace("a bl:Summit", "a bl:PhoneCall") + "bl:PhoneCall a owl:Class .",
+            "<https://w3id.org/bilateral/ontology#PhoneCall>",
+        ),
+        (
+            meeting("call").replace("a bl:Summit", "a ex:PhoneCall") + "ex:PhoneCall rdfs:subClassOf bl:Meeting .",
+            "<http://example.org/PhoneCall>",
+        ),
+        ("[] rdfs:subClassOf bl:Meeting .", "a blank node"),
+    ],
+)
+def test_data_that_remodels_the_ontology_is_refused(
+    client: FlaskClient, store: EmbeddedStore, remodelling: str, named: str
+) -> None:
     before = store.count()
-    remodel = PREFIXES + "bl:Summit <http://www.w3.org/2000/01/rdf-schema#subClassOf> bl:Dispute .\n"
-    response = post(client, remodel, **SOURCE)
+    modelling = "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix ex: <http://example.org/> .\n"
+    modelling += "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    response = post(
+        client, modelling + (remodelling if remodelling.startswith("@") else PREFIXES + remodelling), **SOURCE
+    )
     assert response.status_code == 400, response.data
     detail = json.loads(response.data)["detail"]
-    assert "terms of the bilateral ontology: <https://w3id.org/bilateral/ontology#Summit>" in detail
+    assert f"terms of the bilateral ontology, or declares terms in relation to it: {named}." in detail
     assert "https://w3id.org/bilateral/graph/ontology" in detail
     assert store.count() == before
 
