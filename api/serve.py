@@ -2,8 +2,9 @@
 
 On a store folder, one worker process holds the embedded store (RocksDB lets one process open it) and answers
 on several threads: Oxigraph evaluates queries without the GIL, so a cheap query never waits behind an
-expensive one, and no request pays for a hop to another process. A thread that answered a request waits a
-moment on its connection for the next one (`api.keepalive_worker`). A query past its time limit makes the
+expensive one, and no request pays for a hop to another process. A thread takes a request once it has
+arrived, so slow clients hold no thread, and after answering waits a moment on its connection for the next
+one (`api.http_worker`). A query past its time limit makes the
 worker retire (`api.worker_store`), which releases its CPU; gunicorn starts a fresh worker at once. The
 folder is created and initialized (ontology, countries, seed facts) on first run.
 
@@ -28,7 +29,7 @@ from gunicorn.app.base import BaseApplication
 from api.access_log import AccessLog
 from api.app import create_app
 from api.context import StoreFactory
-from api.keepalive_worker import LingeringThreadWorker
+from api.http_worker import LingeringThreadWorker
 from api.settings import Settings
 from api.unreadable_requests import MAX_REQUEST_LINE
 from api.worker_store import worker_store_factory

@@ -5,6 +5,7 @@ BILATERAL_CURATORS      comma-separated token names that may also retract submis
 BILATERAL_TOKENS_FILE   a file with one name:secret pair per line, read as well
 BILATERAL_TIMEOUT_S     default and upper limit of a query's time, in seconds (30)
 BILATERAL_MAX_BODY_MB   the largest request body accepted (16)
+BILATERAL_REQUEST_TIME_S  how long a client may take to send a request's head and a body up to 1 MB (20)
 BILATERAL_ALLOW_DATASETS  comma-separated IRI prefixes a query may name as dataset, LOAD or SERVICE
                           beyond the store's own graphs (none)
 BILATERAL_ENDPOINT_TOKEN  the bearer token sent to the SPARQL server behind --endpoint, for its writes (none)
@@ -25,6 +26,8 @@ class Settings:
     curators: frozenset[str] = frozenset()
     timeout_s: float = 30.0
     max_body_bytes: int = 16 * 1024 * 1024
+    request_time_s: float = 20.0
+    """How long a client may take to send a request (`api.http_worker`)."""
     row_limit: int = 100_000
     allow_datasets: tuple[str, ...] = ()
     endpoint_token: str | None = None
@@ -61,11 +64,17 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         timeout = float(env.get("BILATERAL_TIMEOUT_S", "30"))
         body = int(float(env.get("BILATERAL_MAX_BODY_MB", "16")) * 1024 * 1024)
         rows = int(env.get("BILATERAL_ROW_LIMIT", "100000"))
+        request_time = float(env.get("BILATERAL_REQUEST_TIME_S", "20"))
     except ValueError as error:
         raise ValueError(
-            f"BILATERAL_TIMEOUT_S, BILATERAL_MAX_BODY_MB and BILATERAL_ROW_LIMIT are numbers: {error}"
+            "BILATERAL_TIMEOUT_S, BILATERAL_MAX_BODY_MB, BILATERAL_ROW_LIMIT and BILATERAL_REQUEST_TIME_S are "
+            f"numbers: {error}"
         ) from None
-    for name, value, least in (("BILATERAL_TIMEOUT_S", timeout, 0.0), ("BILATERAL_MAX_BODY_MB", body, 0)):
+    for name, value, least in (
+        ("BILATERAL_TIMEOUT_S", timeout, 0.0),
+        ("BILATERAL_MAX_BODY_MB", body, 0),
+        ("BILATERAL_REQUEST_TIME_S", request_time, 0.0),
+    ):
         if not value > least:  # NaN too, which no clock or size reaches
             raise ValueError(f"{name} is a positive number, not {env[name]!r}.")
     if rows < 0:
@@ -77,6 +86,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         curators=curators,
         timeout_s=timeout,
         max_body_bytes=body,
+        request_time_s=request_time,
         allow_datasets=allow,
         row_limit=rows,
         endpoint_token=env.get("BILATERAL_ENDPOINT_TOKEN") or None,

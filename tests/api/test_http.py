@@ -400,10 +400,16 @@ def test_settings_from_the_environment() -> None:
         {"BILATERAL_TOKENS": "alice:0123456789,bob:abcdefghij", "BILATERAL_CURATORS": "bob", "BILATERAL_TIMEOUT_S": "5"}
     )
     assert settings.tokens == {"0123456789": "alice", "abcdefghij": "bob"} and settings.curators == {"bob"}
-    assert settings.timeout_s == 5 and not settings.read_only
+    assert settings.timeout_s == 5 and not settings.read_only and settings.request_time_s == 20
+    assert settings_from_env({"BILATERAL_REQUEST_TIME_S": "2.5"}).request_time_s == 2.5
     with pytest.raises(ValueError, match="BILATERAL_TOKENS"):
         settings_from_env({"BILATERAL_TOKENS": "alice"})
-    for name, value in (("BILATERAL_TIMEOUT_S", "nan"), ("BILATERAL_TIMEOUT_S", "0"), ("BILATERAL_MAX_BODY_MB", "-1")):
+    for name, value in (
+        ("BILATERAL_TIMEOUT_S", "nan"),
+        ("BILATERAL_TIMEOUT_S", "0"),
+        ("BILATERAL_MAX_BODY_MB", "-1"),
+        ("BILATERAL_REQUEST_TIME_S", "0"),
+    ):
         with pytest.raises(ValueError, match=f"{name} is a positive number, not '{value}'"):
             settings_from_env({name: value})  # NaN would be a time limit no query ever reaches
     with pytest.raises(ValueError, match="BILATERAL_ROW_LIMIT is a number of rows"):

@@ -1,0 +1,166 @@
+"""The live server's HTTP worker (`api.http_worker`): slow clients hold no request thread, and a request that
+does not arrive in time is answered 408; a thread keeps serving a kept-alive connection while requests
+come, gives it back to the poller when they stop, and never starves other connections."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from api.http_worker import LINGER_S
+from tests.api.conftest import BilateralServer
+
+ASK = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
+
+
+def connect(server: BilateralServer) -> http.client.HTTPConnection:
+    parts = urlsplit(server.url)
+    assert parts.hostname is not None and parts.port is not None
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+
+
+def raw_connection(server: BilateralServer) -> socket.socket:
+    parts = urlsplit(server.url)
+    assert parts.hostname is not None and parts.port is not None
+    return socket.create_connection((parts.hostname, parts.port), timeout=20)
+
+
+def received(raw: socket.socket) -> bytes:
+    answer = b""
+    while chunk := raw.recv(65536):
+        answer += chunk
+    return answer
+
+
+@pytest.fixture(scope="module")
+def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BilateralServer]:
+    server = BilateralServer(tmp_path_factory.mktemp("impatient") / "store", env={"BILATERAL_REQUEST_TIME_S": "2"})
+    yield server
+    server.stop()
+
+
+def ask(connection: http.client.HTTPConnection) -> bytes:
+    connection.request("GET", ASK, headers={"Accept": "application/sparql-results+json"})
+    response = connection.getresponse()
+    body = response.read()
+    assert response.status == 200 and not response.will_close, body
+    return body
+
+
+def test_one_connection_carries_request_after_request(seeded_server: BilateralServer) -> None:
+    connection = connect(seeded_server)
+    ask(connection)
+    first = connection.sock
+    answers = {ask(connection) for _ in range(30)}
+    assert connection.sock is first  # http.client opens a new socket when the server closes one
+    assert answers == {b'{"head":{},"boolean":true}'}
+    connection.close()
+
+
+def test_a_connection_quiet_for_longer_than_the_linger_is_served_again(seeded_server: BilateralServer) -> None:
+    connection = connect(seeded_server)
+    ask(connection)
+    first = connection.sock
+    time.sleep(LINGER_S * 10)  # back with gunicorn's poller by now
+    ask(connection)
+    assert connection.sock is first
+    connection.close()
+
+
+def test_pipelined_requests_are_answered_in_order(seeded_server: BilateralServer) -> None:
+    host = urlsplit(seeded_server.url).netloc
+    requests_sent = (
+        f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        f"GET {ASK} HTTP/1.1\r\nHost: {host}\r\nAccept: application/sparql-results+json\r\nConnection: close\r\n\r\n"
+    )
+    with raw_connection(seeded_server) as raw:
+        raw.sendall(requests_sent.encode())  # both at once: the second is read ahead with the first
+        answers = received(raw)
+    assert answers.count(b"HTTP/1.1 200 OK") == 2
+    assert answers.index(b'"status"') < answers.index(b'"boolean":true')
+
+
+def test_more_kept_alive_connections_than_threads_are_all_served(seeded_server: BilateralServer) -> None:
+    # The server runs 8 request threads (--workers 2); 20 clients take turns, each on its own connection.
+    connections = [connect(seeded_server) for _ in range(20)]
+    for _round in range(3):
+        for connection in connections:
+            ask(connection)
+    sockets = {id(c.sock) for c in connections}
+    assert len(sockets) == 20
+    for connection in connections:
+        connection.close()
+
+
+def test_slow_clients_hold_no_request_thread(impatient_server: BilateralServer) -> None:
+    # 20 clients (the server has 8 request threads) send a request's head a line at a time, and one a body
+    # a byte at a time; every other client is answered meanwhile.
+    slow = [raw_connection(impatient_server) for _ in range(20)]
+    for raw in slow:
+        raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+    slow[0].sendall(b"Content-Length: 100\r\n\r\nq")
+    try:
+        for _ in range(3):
+            connection = connect(impatient_server)
+            started = time.monotonic()
+            assert ask(connection) == b'{"head":{},"boolean":true}'
+            assert time.monotonic() - started < 1.0
+            connection.close()
+            for raw in slow:
+                raw.sendall(b"X-Slowly: 1\r\n" if raw is not slow[0] else b"q")
+            time.sleep(0.2)
+    finally:
+        for raw in slow:
+            raw.close()
+
+
+def test_a_request_that_does_not_arrive_in_time_is_answered_408(impatient_server: BilateralServer) -> None:
+    with raw_connection(impatient_server) as partial, raw_connection(impatient_server) as silent:
+        started = time.monotonic()
+        partial.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nquery=")
+        answer = received(partial)
+        assert 1.5 < time.monotonic() - started < 10
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 ") and b"Content-Type: application/problem+json" in head
+        problem = json.loads(body)
+        assert problem["status"] == 408 and "within 2 s" in problem["detail"]
+        assert "BILATERAL_REQUEST_TIME_S" in problem["detail"]
+        assert received(silent) == b""  # a connection that sent nothing is closed without an answer
+    # A request sent in parts within the time is answered, its body read before a thread takes it.
+    with raw_connection(impatient_server) as parts:
+        form = b"query=" + quote("ASK {}").encode()
+        parts.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n".encode()
+            + form[:4]
+        )
+        time.sleep(0.5)
+        parts.sendall(form[4:])
+        answer = received(parts)
+        assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b'{"head":{},"boolean":true}')
+
+
+def test_a_kept_alive_connection_sending_its_next_request_slowly_holds_no_thread(
+    impatient_server: BilateralServer,
+) -> None:
+    # Each of 12 connections is answered once, then sends half of its next request: no thread waits on it.
+    connections = [connect(impatient_server) for _ in range(12)]
+    for connection in connections:
+        ask(connection)
+        assert connection.sock is not None
+        connection.sock.sendall(b"GET /health HTTP/1.1\r\n")
+    try:
+        fresh = connect(impatient_server)
+        started = time.monotonic()
+        ask(fresh)
+        assert time.monotonic() - started < 1.0
+        fresh.close()
+    finally:
+        for connection in connections:
+            connection.close()
