@@ -8,9 +8,9 @@ a thread for as long as it liked: ten such connections left `bilateral serve` an
 `oxigraph serve` kept answering with two hundred. Here the worker's poller reads what arrives, without a
 thread, until the request's head is complete, and its body too when its Content-Length is at most
 BUFFERED_BODY_BYTES (larger or chunked bodies, and those a client sends after `Expect: 100-continue`, are
-read by the thread as before). A request that has not arrived within the server's request time
-(`BILATERAL_REQUEST_TIME_S`, 20 s) is answered 408 and its connection closed; a connection that sends
-nothing in that time is closed.
+read by the thread as before), and the rest of a request that came in part behind the one before it
+(pipelined). A request that has not arrived within the server's request time (`BILATERAL_REQUEST_TIME_S`,
+20 s) is answered 408 and its connection closed; a connection that sends nothing in that time is closed.
 
 **A thread lingers on a kept-alive connection.** `gthread` hands a kept-alive connection back to its
 poller after every request: the request thread tells the main thread (through a pipe), which registers the
@@ -90,8 +90,8 @@ class _Arrival:
 
 def next_request_within(connection: Any, seconds: float) -> bool:
     """Whether a gunicorn connection has the whole of its next request (`has_arrived`) within `seconds`."""
-    if connection.parser is not None and connection.parser.unreader.buf.getvalue():
-        return True  # already read ahead (a pipelined request)
+    if connection.parser is not None and (ahead := connection.parser.unreader.buf.getvalue()):
+        return has_arrived(ahead)  # read ahead with the request before (pipelined)
     poller = select.poll()  # one descriptor, any number: no FD_SETSIZE limit
     poller.register(connection.sock, select.POLLIN)
     if not poller.poll(seconds * 1000):
@@ -131,6 +131,8 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def _await_request(self, conn: Any) -> None:
         conn.arrival = _Arrival(conn, time.monotonic() + self.request_time_s)
+        conn.arrival.data += getattr(conn, "set_aside", b"")
+        conn.set_aside = b""
         self.arrivals.append(conn.arrival)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_arriving, conn))
 
@@ -205,6 +207,10 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
         keep_alive = super().handle(conn)
         while keep_alive is True and self.alive and next_request_within(conn, LINGER_S):
             keep_alive = super().handle(conn)
+        if keep_alive is True and conn.parser is not None:
+            ahead = conn.parser.unreader.buf.getvalue()
+            if ahead and not has_arrived(ahead):  # the start of the next request: the poller waits for the rest
+                conn.set_aside = conn.parser.unreader.take_buffered()
         return keep_alive
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:

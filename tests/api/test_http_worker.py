@@ -164,3 +164,22 @@ def test_a_kept_alive_connection_sending_its_next_request_slowly_holds_no_thread
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_a_request_sent_in_part_behind_a_whole_one_holds_no_thread(impatient_server: BilateralServer) -> None:
+    # Each of 12 connections sends a whole request and the start of the next at once (pipelined).
+    pipelined = [raw_connection(impatient_server) for _ in range(12)]
+    for raw in pipelined:
+        raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n")
+    try:
+        time.sleep(0.5)
+        fresh = connect(impatient_server)
+        started = time.monotonic()
+        ask(fresh)
+        assert time.monotonic() - started < 1.0
+        fresh.close()
+        pipelined[0].sendall(b"Connection: close\r\n\r\n")  # the rest of the second: both answered
+        assert received(pipelined[0]).count(b"HTTP/1.1 200 OK") == 2
+    finally:
+        for raw in pipelined:
+            raw.close()
