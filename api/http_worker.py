@@ -46,6 +46,8 @@ BUFFERED_BODY_BYTES = 1024 * 1024
 """Bodies up to this size arrive whole before a thread takes their request."""
 MAX_HEAD_BYTES = 64 * 1024
 """A head this long without its end goes to gunicorn's parser, which refuses it for its limits."""
+STOPPING_WAIT_S = 1.0
+"""How long a stopping worker waits for a request on a connection that has sent nothing yet."""
 REQUEST_TIME_S = 20.0
 """How long a client may take to send a request, unless the server's settings say otherwise."""
 
@@ -173,12 +175,14 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def murder_pending(self) -> None:
         """Besides gunicorn's, end the requests that have not arrived in time (called once a second); a
-        stopping worker ends at once the connections that have sent nothing."""
+        stopping worker ends the connections that have sent nothing for STOPPING_WAIT_S."""
         super().murder_pending()
-        if not self.alive:
-            for arrival in [a for a in self.arrivals if a.conn.arrival is a and not a.data]:
-                self._end_arrival(arrival.conn)
         now = time.monotonic()
+        if not self.alive:  # a client may have connected just before: its request may still be on its way
+            quiet_since = now + self.request_time_s - STOPPING_WAIT_S
+            for arrival in [a for a in self.arrivals if a.conn.arrival is a and not a.data]:
+                if arrival.deadline <= quiet_since:
+                    self._end_arrival(arrival.conn)
         while self.arrivals and self.arrivals[0].deadline <= now:
             arrival = self.arrivals.popleft()
             if arrival.conn.arrival is not arrival:
