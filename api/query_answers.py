@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from api.negotiation import choose_from, offered
 from api.problems import Problem
 from api.row_limit import TRUNCATED, cut, limited_query
 from api.settings import Settings
 from graph.errors import QuerySyntaxError
-from graph.formats import results_format
+from graph.formats import rdf_format, results_format
 from graph.sparql_text import query_form, refuse_network, syntax_error_of
 from graph.store import Dataset, Store, own_dataset
 
@@ -75,11 +77,14 @@ def check_reach(
 
 
 def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> QueryAnswer:
-    """The answer to a query, in the format negotiated, cut to the row limit (and saying so)."""
+    """The answer to a query, in the format negotiated, cut to the row limit (rows of a SELECT, triples
+    of a CONSTRUCT or DESCRIBE) and saying so."""
     check_reach(settings, store, asked.text, asked.dataset, asked.base_url)
     form = query_form(asked.text)
     media_type = choose_from(offered(form), asked.format, asked.accept)
     limit, dataset = settings.row_limit, asked.dataset or None
+    if form in ("CONSTRUCT", "DESCRIBE") and limit:
+        return _graph_answer(store, asked, media_type, limit)
     limited = limited_query(asked.text, limit) if form == "SELECT" and limit else None
     if limited is None:
         output = io.BytesIO()
@@ -92,3 +97,22 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
     body, truncated = cut(results, limit, media_type)
     headers = {TRUNCATED: f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"} if truncated else {}
     return QueryAnswer(body, results_format(media_type).media_type, headers)
+
+
+def _graph_answer(store: Store, asked: QueryRequest, media_type: str, limit: int) -> QueryAnswer:
+    """The triples of a CONSTRUCT or DESCRIBE, at most `limit` of them: the engine stops at the one after,
+    which says the answer was cut."""
+    triples = store.first_triples(asked.text, limit + 1, asked.dataset or None, asked.base_url)
+    written = rdf_format(media_type)
+    body = ox.serialize(triples[:limit], format=written)
+    assert body is not None
+    cut_off = len(triples) > limit
+    headers = (
+        {
+            TRUNCATED: f"triples cut to {limit} (BILATERAL_ROW_LIMIT); narrow the query, or page its WHERE"
+            " with LIMIT and OFFSET"
+        }
+        if cut_off
+        else {}
+    )
+    return QueryAnswer(body, written.media_type, headers)

@@ -19,6 +19,7 @@ from api.pages import EXAMPLES, SOURCE_COUNT, SOURCES_SHOWN
 from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
+from graph.formats import rdf_format
 from graph.loading import init_store
 
 SECRET = "test-secret-123"
@@ -435,6 +436,27 @@ def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore
         assert (
             len(json.loads(valued.data)["results"]["bindings"]) == 5 and "5" in valued.headers["X-Bilateral-Truncated"]
         )
+
+
+def test_construct_and_describe_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
+    client = app_for(store, row_limit=5).test_client()
+    countries = "CONSTRUCT WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> }"
+    for query in (countries, "DESCRIBE ?c WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> }"):
+        for fmt in ("ntriples", "turtle", "jsonld", "rdfxml", "nquads", "trig"):
+            response = client.get("/sparql", query_string={"query": query, "format": fmt})
+            assert response.status_code == 200, (fmt, response.data)
+            graph = ox.Store()
+            graph.load(response.data, format=rdf_format(fmt))
+            assert len(graph) == 5, (query, fmt)
+            assert "triples cut to 5" in response.headers["X-Bilateral-Truncated"]
+    whole = client.get("/sparql", query_string={"query": countries + " LIMIT 4", "format": "ntriples"})
+    assert len(whole.data.splitlines()) == 4 and "X-Bilateral-Truncated" not in whole.headers
+    unlimited = (
+        app_for(store, row_limit=0)
+        .test_client()
+        .get("/sparql", query_string={"query": countries, "format": "ntriples"})
+    )
+    assert len(unlimited.data.splitlines()) > 50 and "X-Bilateral-Truncated" not in unlimited.headers
 
 
 def test_the_row_limit_counts_even_the_smallest_rows() -> None:
