@@ -74,10 +74,10 @@ def has_arrived(data: bytes | bytearray) -> bool:
     head = data[: end.start()]
     if _BODY_READ_BY_THREAD.search(head):
         return True
-    length = _CONTENT_LENGTH.search(head)
-    if length is None:
+    lengths = _CONTENT_LENGTH.findall(head)
+    if len(lengths) != 1:  # no body, or a head gunicorn's parser refuses (two lengths)
         return True
-    size = int(length.group(1))
+    size = int(lengths[0])
     return size > BUFFERED_BODY_BYTES or len(data) - end.end() >= size
 
 

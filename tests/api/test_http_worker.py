@@ -132,6 +132,13 @@ def test_a_request_that_does_not_arrive_in_time_is_answered_408(impatient_server
         assert problem["status"] == 408 and "within 2 s" in problem["detail"]
         assert "BILATERAL_REQUEST_TIME_S" in problem["detail"]
         assert received(silent) == b""  # a connection that sent nothing is closed without an answer
+    # A head the parser refuses is refused at once, not waited for: two lengths, the body of the first there.
+    with raw_connection(impatient_server) as doubled:
+        started = time.monotonic()
+        doubled.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\nContent-Length: 13\r\n\r\nquery=ASK{}"
+        )
+        assert received(doubled).startswith(b"HTTP/1.1 400 ") and time.monotonic() - started < 1.5
     # A request sent in parts within the time is answered, its body read before a thread takes it.
     with raw_connection(impatient_server) as parts:
         form = b"query=" + quote("ASK {}").encode()
