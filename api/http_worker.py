@@ -54,6 +54,7 @@ REQUEST_TIME_S = 20.0
 _PEEKED_BYTES = 65536
 """A lingering thread looks at this much of what came: a longer request goes through the poller."""
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP/\d\.\d\r?\n")
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _BODY_READ_BY_THREAD = re.compile(rb"^(?:transfer-encoding|expect)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 
@@ -64,13 +65,17 @@ def has_arrived(data: bytes | bytearray) -> bool:
 
     >>> has_arrived(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n"), has_arrived(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
     (False, True)
+    >>> has_arrived(b"GET /\\r\\n"), has_arrived(b"\\r\\nGET / HTTP/1.1\\r\\n")  # no request line; an empty line first
+    (True, False)
     >>> post = b"POST /sparql HTTP/1.1\\r\\nContent-Length: 7\\r\\n\\r\\nquery="
     >>> has_arrived(post), has_arrived(post + b"x")
     (False, True)
     """
-    end = _HEAD_END.search(data)
-    if end is None:
-        return len(data) > MAX_HEAD_BYTES
+    start = len(data) - len(data.lstrip(b"\r\n"))  # empty lines before a request are skipped (RFC 9112)
+    end = _HEAD_END.search(data, start)
+    if end is None:  # a head still arriving, unless too long or its first line is no HTTP/1 request line
+        line_end = data.find(b"\n", start)
+        return len(data) > MAX_HEAD_BYTES or (line_end > 0 and not _REQUEST_LINE.match(data, start, line_end + 1))
     head = data[: end.start()]
     if _BODY_READ_BY_THREAD.search(head):
         return True
