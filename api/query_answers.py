@@ -7,6 +7,8 @@ Nothing here reads Flask's request: the callers pass what the request said.
 from __future__ import annotations
 
 import io
+import json
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -17,7 +19,7 @@ from api.row_limit import TRUNCATED, cut, limited_query
 from api.settings import Settings
 from graph.errors import QuerySyntaxError
 from graph.formats import rdf_format, results_format
-from graph.sparql_text import query_form, refuse_network, syntax_error_of
+from graph.sparql_text import query_form, refuse_network, selects_all, syntax_error_of, written_order
 from graph.store import Dataset, Store, own_dataset
 
 
@@ -86,15 +88,18 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
     if form in ("CONSTRUCT", "DESCRIBE") and limit:
         return _graph_answer(store, asked, media_type, limit)
     limited = limited_query(asked.text, limit) if form == "SELECT" and limit else None
-    if limited is None:
+    select_all = form == "SELECT" and selects_all(asked.text)
+    if limited is None and not select_all:
         output = io.BytesIO()
         written = store.serialize(asked.text, media_type, output, dataset, asked.base_url)
         return QueryAnswer(output.getvalue(), written, {})
     try:
-        results = store.serialize_bytes(limited, "json", dataset, asked.base_url)
+        results = store.serialize_bytes(limited or asked.text, "json", dataset, asked.base_url)
     except QuerySyntaxError as error:  # it names a place in the text with the LIMIT added: say where in the query
-        raise syntax_error_of(asked.text) or error from None
-    body, truncated = cut(results, limit, media_type)
+        raise (syntax_error_of(asked.text) if limited else None) or error from None
+    if select_all:
+        results = columns_as_written(results, asked.text)
+    body, truncated = cut(results, limit if limited else None, media_type)
     headers = {TRUNCATED: f"rows cut to {limit} (BILATERAL_ROW_LIMIT); page with LIMIT and OFFSET"} if truncated else {}
     return QueryAnswer(body, results_format(media_type).media_type, headers)
 
@@ -116,3 +121,25 @@ def _graph_answer(store: Store, asked: QueryRequest, media_type: str, limit: int
         else {}
     )
     return QueryAnswer(body, written.media_type, headers)
+
+
+_HEAD_VARIABLES = re.compile(rb'\s*\{\s*"head"\s*:\s*\{\s*"vars"\s*:\s*(\[[^\]]*\])')
+
+
+def columns_as_written(results_json: bytes, query: str) -> bytes:
+    """SPARQL JSON results of a `SELECT *` with their variables in the order the query writes them, as
+    other engines answer (Oxigraph sorts them by name); every format written from them follows. Results
+    whose head does not come first are left as they are.
+
+    >>> columns_as_written(b'{"head":{"vars":["a","z"]},"results":{"bindings":[]}}', "SELECT * { ?z ?p ?a }")
+    b'{"head":{"vars":["z","a"]},"results":{"bindings":[]}}'
+    """
+    head = _HEAD_VARIABLES.match(results_json)
+    if head is None:
+        return results_json
+    variables = json.loads(head.group(1))
+    order = written_order(query, variables)
+    if order == list(range(len(variables))):
+        return results_json
+    written = json.dumps([variables[i] for i in order], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return results_json[: head.start(1)] + written + results_json[head.end(1) :]

@@ -82,11 +82,12 @@ def may_hold_more_than(results_json: bytes, limit: int) -> bool:
     return len(_ROW_BOUNDARY.findall(results_json)) >= limit  # fewer boundaries: at most limit rows
 
 
-def cut(results_json: bytes, limit: int, media_type: str) -> tuple[bytes, bool]:
-    """SPARQL JSON results cut to `limit` rows and written as `media_type`; whether anything was cut."""
+def cut(results_json: bytes, limit: int | None, media_type: str) -> tuple[bytes, bool]:
+    """SPARQL JSON results cut to `limit` rows (None: not cut) and written as `media_type`; whether anything
+    was cut."""
     target = results_format(media_type)
     truncated = False
-    if may_hold_more_than(results_json, limit):
+    if limit is not None and may_hold_more_than(results_json, limit):
         document = json.loads(results_json)
         bindings = document["results"]["bindings"]
         truncated = len(bindings) > limit

@@ -15,7 +15,7 @@ from rdflib import Graph
 
 from graph.namespaces import INSTANCE_KINDS, INSTANCE_PREFIXES
 from graph.namespaces import PREFIXES as COMMON_PREFIXES
-from graph.sparql_text import blank_literals, keywords
+from graph.sparql_text import written_order
 from graph.store import Store
 from graph.terms import converter
 
@@ -25,9 +25,6 @@ _PLAIN_NAME = re.compile(r"(?:[\w:-](?:[\w.:-]*[\w:-])?)?")
 a `#`, a `~` or a final `.`: an IRI whose rest is not plain is written whole."""
 PREFIXES = {**COMMON_PREFIXES, **INSTANCE_PREFIXES}
 """The prefixes a query may use undeclared, and a table or Turtle shows names with."""
-_SELECT = re.compile(r"select(?![\w:-])")  # for `keywords`
-_STAR = re.compile(r"\s*(?:(?:distinct|reduced)\s+)?\*", re.IGNORECASE)
-_VARIABLE = re.compile(r"[?$](\w+)")
 _SLASHED_NAME = re.compile(r"(?<![\w<?$])id:(\w+)/([\w.-]*\w)")
 MEASURED_ROWS = 1000
 """The rows that set the columns' widths; the rows after them are written as they come, in those widths."""
@@ -84,20 +81,6 @@ def write_answer(store: Store, query: str, form: str, output: IO[bytes]) -> None
         order = written_order(query, answer.variables)
         header = [answer.variables[i] for i in order]
         write_table(header, ([short(row[i]) for i in order] for row in answer.rows), output)
-
-
-def written_order(query: str, variables: list[str]) -> list[int]:
-    """The columns of a `SELECT *` in the order their variables first appear in the query, as other engines
-    give them (Oxigraph sorts them by name); of any other query, as projected."""
-    blanked = blank_literals(query)
-    select = next(keywords(_SELECT, blanked), None)
-    star = select and _STAR.match(blanked, select.end())
-    if not star:
-        return list(range(len(variables)))
-    first: dict[str, int] = {}
-    for found in _VARIABLE.finditer(blanked, star.end()):
-        first.setdefault(found.group(1), found.start())
-    return sorted(range(len(variables)), key=lambda i: first.get(variables[i], len(blanked)))
 
 
 def write_table(header: list[str], rows: Iterator[list[str]], output: IO[bytes]) -> None:

@@ -106,6 +106,46 @@ def keywords(pattern: re.Pattern[str], blanked: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+_SELECT = re.compile(r"select(?![\w:-])")  # for `keywords`
+_STAR = re.compile(r"\s*(?:(?:distinct|reduced)\s+)?\*", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$](\w+)")
+
+
+def _star(blanked: str) -> int | None:
+    """Where the `*` of a `SELECT *` ends in a query's blanked text; None for any other projection."""
+    select = next(keywords(_SELECT, blanked), None)
+    star = select and _STAR.match(blanked, select.end())
+    return star.end() if star else None
+
+
+@recent_texts
+def selects_all(query: str) -> bool:
+    """Whether a query is a `SELECT *` (or `SELECT DISTINCT *`, `SELECT REDUCED *`); kept for the last few
+    texts, as `query_form`.
+
+    >>> selects_all("SELECT DISTINCT * { ?s ?p ?o }"), selects_all("SELECT ?s { ?s ?p ?o }")
+    (True, False)
+    """
+    return _star(blank_literals(query)) is not None
+
+
+def written_order(query: str, variables: list[str]) -> list[int]:
+    """The columns of a `SELECT *` in the order their variables first appear in the query, as other engines
+    give them (Oxigraph sorts them by name); of any other query, as projected.
+
+    >>> written_order("SELECT * WHERE { ?z ?a ?m }", ["a", "m", "z"])
+    [2, 0, 1]
+    """
+    blanked = blank_literals(query)
+    star = _star(blanked)
+    if star is None:
+        return list(range(len(variables)))
+    first: dict[str, int] = {}
+    for found in _VARIABLE.finditer(blanked, star):
+        first.setdefault(found.group(1), found.start())
+    return sorted(range(len(variables)), key=lambda i: first.get(variables[i], len(blanked)))
+
+
 _FROM = re.compile(r"from(?![\w:-])")  # for `keywords`
 _GRAPH_NAME = re.compile(r"\s*(NAMED(?![\w:-]))?\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.:%-]*))", re.IGNORECASE)
 _DECLARATION = re.compile(r"PREFIX\s+([^\s:]*):\s*<([^>]*)>|BASE\s*<([^>]*)>", re.IGNORECASE)

@@ -459,6 +459,26 @@ def test_construct_and_describe_results_are_cut_at_the_row_limit_and_say_so(stor
     assert len(unlimited.data.splitlines()) > 50 and "X-Bilateral-Truncated" not in unlimited.headers
 
 
+@pytest.mark.parametrize("row_limit", [5, 0], ids=["row-limited", "unlimited"])
+def test_select_star_answers_its_columns_in_the_order_the_query_writes_them(
+    store: EmbeddedStore, row_limit: int
+) -> None:
+    # Oxigraph sorts the variables of SELECT * by name (a, p, z); Jena, GraphDB and QLever answer z, p, a.
+    client = app_for(store, row_limit=row_limit).test_client()
+    query = "SELECT * WHERE { ?z ?p ?a } LIMIT 3"
+    columns = {
+        "json": lambda body: json.loads(body)["head"]["vars"],
+        "csv": lambda body: body.decode().splitlines()[0].split(","),
+        "tsv": lambda body: body.decode().splitlines()[0].split("\t"),
+        "xml": lambda body: re.findall(r'<variable name="(\w+)"', body.decode()),
+    }
+    for fmt, read in columns.items():
+        response = client.get("/sparql", query_string={"query": query, "format": fmt})
+        assert response.status_code == 200 and read(response.data) in (["z", "p", "a"], ["?z", "?p", "?a"]), fmt
+    projected = client.get("/sparql", query_string={"query": "SELECT ?p ?a ?z WHERE { ?z ?p ?a } LIMIT 1"})
+    assert json.loads(projected.data)["head"]["vars"] == ["p", "a", "z"]
+
+
 def test_the_row_limit_counts_even_the_smallest_rows() -> None:
     empty_rows = {"head": {"vars": []}, "results": {"bindings": [{}] * 6}}
     body = json.dumps(empty_rows, separators=(",", ":")).encode()
