@@ -31,9 +31,10 @@ from api.cli_options import (
     write_whole,
 )
 from api.tables import aligned, slashed_name_hint, with_prefixes, write_answer
+from graph.embedded import EmbeddedStore
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
-from graph.sparql_text import query_form
+from graph.sparql_text import projected_as_written, query_form, selects_all
 from graph.validation import Validator
 
 
@@ -140,6 +141,8 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
                     write_answer(store, full, form, out)
                 else:
                     default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
+                    if form == "SELECT" and isinstance(store, EmbeddedStore) and selects_all(full):
+                        full = projected_as_written(full, store.stream_select(full).variables)  # not yet run
                     store.serialize(full, fmt or default, out)
                 out.flush()
         except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error

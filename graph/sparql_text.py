@@ -146,6 +146,20 @@ def written_order(query: str, variables: list[str]) -> list[int]:
     return sorted(range(len(variables)), key=lambda i: first.get(variables[i], len(blanked)))
 
 
+def projected_as_written(query: str, variables: list[str]) -> str:
+    """A `SELECT *` whose in-scope `variables` (the engine's) replace its `*`, in the order the query writes
+    them, so that any engine answers its columns so; any other query as it is.
+
+    >>> projected_as_written("SELECT * WHERE { ?z ?p ?a }", ["a", "p", "z"])
+    'SELECT ?z ?p ?a WHERE { ?z ?p ?a }'
+    """
+    star = _star(blank_literals(query))
+    if star is None or not variables:
+        return query
+    order = written_order(query, variables)
+    return query[: star - 1] + " ".join(f"?{variables[i]}" for i in order) + query[star:]
+
+
 _FROM = re.compile(r"from(?![\w:-])")  # for `keywords`
 _GRAPH_NAME = re.compile(r"\s*(NAMED(?![\w:-]))?\s*(?:<([^<>\s]*)>|([A-Za-z][\w.-]*)?:([\w.:%-]*))", re.IGNORECASE)
 _DECLARATION = re.compile(r"PREFIX\s+([^\s:]*):\s*<([^>]*)>|BASE\s*<([^>]*)>", re.IGNORECASE)

@@ -60,6 +60,9 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     empty = bilateral("query", "--store", store, "-", stdin="  \n")
     assert empty.returncode == 2 and "The query is empty: give the text of a SELECT" in empty.stderr
     assert "bilateral load" not in empty.stderr  # the hint about updates is for text that is not a query
+    # A SELECT * written out lists its columns as the query writes them (Oxigraph sorts them by name).
+    star = bilateral("query", "--store", store, "--format", "csv", "SELECT * WHERE { ?z ?p ?a } LIMIT 1")
+    assert star.returncode == 0 and star.stdout.splitlines()[0] == "z,p,a", star.stderr
     ask_as_csv = bilateral("query", "--store", store, "--format", "csv", "ASK {}")
     assert ask_as_csv.returncode == 2 and "An ASK query cannot be written as 'csv'" in ask_as_csv.stderr
     nameless = tmp_path / "nameless.ttl"
