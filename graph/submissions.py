@@ -28,6 +28,8 @@ from graph.store import Store
 from graph.validation import Validator
 
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+_WEB_URL = re.compile(r"^https?://[^\s/<>\"{}|\\^`?#]+[^\s<>\"{}|\\^`]*$", re.IGNORECASE)
+"""The address of a page a cited source is minted for: http or https, with a host, nothing an IRI cannot hold."""
 
 
 class MissingSource(InputError):
@@ -118,6 +120,13 @@ def _source_of(store: Store, data: Graph, citation: SourceCitation) -> tuple[URI
     if citation.url or citation.title:
         if not (citation.url and citation.title):
             raise MissingSource(f"A cited source needs both a title and a URL (or give {_IRI}).")
+        if not _WEB_URL.match(citation.url):
+            raise InputError(
+                f"The source's URL {citation.url!r} (source_url=, --source-url) is not the http(s) address of a "
+                "page; give the article's URL as "
+                'a browser shows it, such as https://www.example.com/news/1 (spaces and <>"{}|\\^` written '
+                "%-encoded), or cite a source the graph holds with " + _IRI + "."
+            )
         iri = instance_iri("source", "web-" + hashlib.sha256(citation.url.encode()).hexdigest()[:16])
         extra.add((iri, RDF.type, BL.Source))
         extra.add((iri, DCTERMS.title, Literal(citation.title)))

@@ -191,6 +191,19 @@ def test_data_that_remodels_the_ontology_is_refused(
     assert store.count() == before
 
 
+@pytest.mark.parametrize(
+    "url", ["not a url", "https://example.org/a b", "https://example.org/<x>", "javascript:alert(1)"]
+)
+def test_a_minted_source_needs_the_http_address_of_a_page(client: FlaskClient, store: EmbeddedStore, url: str) -> None:
+    # The first three were a 500 (rdflib cannot write such an IRI), the last was stored as the source's page.
+    before = store.count()
+    response = post(client, meeting("sourced-badly"), source_title="A page", source_url=url)
+    assert response.status_code == 400, response.data
+    detail = json.loads(response.data)["detail"]
+    assert f"The source's URL {url!r} (source_url=, --source-url) is not the http(s) address of a page" in detail
+    assert store.count() == before
+
+
 def test_missing_source_malformed_and_oversized_bodies(client: FlaskClient, store: EmbeddedStore) -> None:
     before = store.count()
     missing = post(client, meeting("no-source"))
