@@ -14,6 +14,7 @@ BILATERAL_ENDPOINT_TOKEN  the bearer token sent to the SPARQL server behind --en
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,18 @@ def _pairs(text: str, origin: str) -> dict[str, str]:
     return tokens
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number the environment gives under `name`, else `default`; ValueError naming it."""
+    text = env.get(name)
+    try:
+        value = default if text is None else float(text)
+    except ValueError:
+        raise ValueError(f"{name} is a positive number, not {text!r}.") from None
+    if not 0 < value < math.inf:  # not NaN or infinity either, which no clock or size reaches
+        raise ValueError(f"{name} is a positive number, not {text!r}.")
+    return value
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings the environment gives; raises ValueError naming a malformed variable."""
     env = os.environ if environ is None else environ
@@ -61,25 +74,13 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     if env.get("BILATERAL_TOKENS_FILE"):
         path = Path(env["BILATERAL_TOKENS_FILE"])
         tokens |= _pairs(path.read_text(encoding="utf-8"), str(path))
-    try:
-        timeout = float(env.get("BILATERAL_TIMEOUT_S", "30"))
-        body = int(float(env.get("BILATERAL_MAX_BODY_MB", "16")) * 1024 * 1024)
-        rows = int(env.get("BILATERAL_ROW_LIMIT", "100000"))
-        request_time = float(env.get("BILATERAL_REQUEST_TIME_S", "20"))
-    except ValueError as error:
-        raise ValueError(
-            "BILATERAL_TIMEOUT_S, BILATERAL_MAX_BODY_MB, BILATERAL_ROW_LIMIT and BILATERAL_REQUEST_TIME_S are "
-            f"numbers: {error}"
-        ) from None
-    for name, value, least in (
-        ("BILATERAL_TIMEOUT_S", timeout, 0.0),
-        ("BILATERAL_MAX_BODY_MB", body, 0),
-        ("BILATERAL_REQUEST_TIME_S", request_time, 0.0),
-    ):
-        if not value > least:  # NaN too, which no clock or size reaches
-            raise ValueError(f"{name} is a positive number, not {env[name]!r}.")
-    if rows < 0:
-        raise ValueError(f"BILATERAL_ROW_LIMIT is a number of rows (0 for none), not {env['BILATERAL_ROW_LIMIT']!r}.")
+    timeout = _positive(env, "BILATERAL_TIMEOUT_S", 30.0)
+    body = int(_positive(env, "BILATERAL_MAX_BODY_MB", 16.0) * 1024 * 1024)
+    request_time = _positive(env, "BILATERAL_REQUEST_TIME_S", 20.0)
+    rows_text = env.get("BILATERAL_ROW_LIMIT", "100000")
+    if not rows_text.strip().isdigit():
+        raise ValueError(f"BILATERAL_ROW_LIMIT is a number of rows (0 for none), not {rows_text!r}.")
+    rows = int(rows_text)
     curators = frozenset(n.strip() for n in env.get("BILATERAL_CURATORS", "").split(",") if n.strip())
     allow = tuple(p.strip() for p in env.get("BILATERAL_ALLOW_DATASETS", "").split(",") if p.strip())
     return Settings(

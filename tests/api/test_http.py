@@ -410,11 +410,15 @@ def test_settings_from_the_environment() -> None:
         ("BILATERAL_TIMEOUT_S", "0"),
         ("BILATERAL_MAX_BODY_MB", "-1"),
         ("BILATERAL_REQUEST_TIME_S", "0"),
+        ("BILATERAL_REQUEST_TIME_S", "abc"),
+        ("BILATERAL_MAX_BODY_MB", "16MB"),
+        ("BILATERAL_MAX_BODY_MB", "inf"),
     ):
         with pytest.raises(ValueError, match=f"{name} is a positive number, not '{value}'"):
             settings_from_env({name: value})  # NaN would be a time limit no query ever reaches
-    with pytest.raises(ValueError, match="BILATERAL_ROW_LIMIT is a number of rows"):
-        settings_from_env({"BILATERAL_ROW_LIMIT": "-3"})
+    for rows in ("-3", "many", "1.5"):
+        with pytest.raises(ValueError, match=f"BILATERAL_ROW_LIMIT is a number of rows \\(0 for none\\), not '{rows}'"):
+            settings_from_env({"BILATERAL_ROW_LIMIT": rows})
 
 
 def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
