@@ -23,7 +23,7 @@ from api.problems import Problem
 from api.what_remains import REMAINING_GRAPH, stage_what_remains
 from graph.errors import InputError, UnsupportedFormat, ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
-from graph.namespaces import graph_iri, refuse_reserved
+from graph.namespaces import graph_iri, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.store import Store
 
@@ -165,7 +165,7 @@ def graph_store(rest: str | None) -> Response:
             raise Problem(404, "Not found", f"There is no graph <{graph}> in this store.")
         return graph_response(store, graph, choose(RDF_TYPES))
     require_writer()
-    refuse_reserved([graph] if graph else [])
+    refuse_unwritable([graph] if graph else [])
     existed = graph is not None and store.has_graph(graph)
     if request.method == "DELETE":
         if graph is None:

@@ -23,7 +23,7 @@ from api.settings import Settings
 from api.update_text import OPERATION_START, PROLOGUE, graph_iris, head_of, prologue_of
 from graph.errors import InputError, UnsupportedFormat
 from graph.formats import rdf_format, rdf_format_for_path
-from graph.namespaces import refuse_reserved
+from graph.namespaces import refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.sparql_text import blank_literals, operation_spans, without_comments
 from graph.store import Store
@@ -63,7 +63,7 @@ def run_if_a_load(
     target = next(iter(graph_iris([graph], head_of(prologue_of(text), base_iri))), None)
     if target is None or not settings.allowed_outside(document):  # the engine says why
         return False
-    refuse_reserved([target])
+    refuse_unwritable([target])
     try:
         staged = _fetched(document, target, settings)
     except (InputError, Problem):  # not fetched, or not read

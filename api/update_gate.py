@@ -67,7 +67,7 @@ from api.update_text import (
 )
 from api.what_remains import stage_what_remains
 from graph.errors import InputError, RefusedInput, ValidationFailed
-from graph.namespaces import RESERVED_GRAPHS, refuse_reserved
+from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.sparql_text import (
     blank_literals,
@@ -178,6 +178,7 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str, stor
             preview.default_graph_writes.append(text)
         if source.upper() == "DEFAULT":
             raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=quoted(text)))
+        refuse_unwritable(graph_iris([target], head) if target.upper() != "DEFAULT" else [])
         if source != target:  # else the operation does nothing
             preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
             # COPY and MOVE empty their target first; MOVE empties its source after.
@@ -208,6 +209,7 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str, stor
         if outside_graphs(where[1:-1]):
             preview.default_graph_deletes.append(text)
         preview.deleted_queries.append((f"{head}CONSTRUCT {{ {pattern} }} WHERE {where}", None))
+        _preview_computed_graphs(preview, head, [where[1:-1]], "", where)  # the pattern, its GRAPHs kept
     elif "WHERE" in clauses and ("INSERT" in clauses or "DELETE" in clauses):
         _preview_modify(preview, text, hidden, head, clauses, store)
 
@@ -258,14 +260,27 @@ def _preview_modify(
             preview.inserted_queries += [query for query, _ in queries]
         else:
             preview.deleted_queries += queries
-    if "INSERT" in templates:  # graphs the template names by a variable: what may they be?
-        variables = sorted(
-            {m.group(1) for _, group, _ in at_graph_groups(templates["INSERT"]) if (m := GRAPH_VARIABLE.match(group))}
-        )
-        if variables:
-            reserved = " || ".join(f'STRSTARTS(STR({v}), "{RESERVED_GRAPHS}")' for v in variables)
-            query = f"SELECT {' '.join(variables)} {sources}WHERE {{ {where[1:-1]} FILTER ({reserved}) }} LIMIT 1"
-            preview.computed_graph_queries.append(head + query)
+    _preview_computed_graphs(
+        preview, head, [templates[k] for k in ("INSERT", "DELETE") if k in templates], sources, where
+    )
+
+
+def _preview_computed_graphs(preview: Preview, head: str, templates: list[str], sources: str, where: str) -> None:
+    """The graphs templates name by a variable, which the WHERE computes: a query for a value among the
+    graphs no update writes or empties (reserved, the model's), to be asked of the store."""
+    variables = sorted(
+        {
+            m.group(1)
+            for template in templates
+            for _, group, _ in at_graph_groups(template)
+            if (m := GRAPH_VARIABLE.match(group))
+        }
+    )
+    if variables:
+        models = ", ".join(f"<{g}>" for g in MODEL_GRAPHS)
+        unwritable = " || ".join(f'STRSTARTS(STR({v}), "{RESERVED_GRAPHS}") || {v} IN ({models})' for v in variables)
+        query = f"SELECT {' '.join(variables)} {sources}WHERE {{ {where[1:-1]} FILTER ({unwritable}) }} LIMIT 1"
+        preview.computed_graph_queries.append(head + query)
 
 
 def _collect(
@@ -344,15 +359,16 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     if RESERVED_GRAPHS in update or "\\u" in update or "\\U" in update:  # spelled, or escaped (\u003A)
         refuse_reserved(graph_iris(sorted(preview.named_graphs | set(preview.emptied_graphs)), head))
     for query in preview.computed_graph_queries:
-        refuse_reserved(str(term) for row in store.select(query) for term in row if term is not None)
+        refuse_unwritable(str(term) for row in store.select(query) for term in row if term is not None)
     inserted = _collect(
         store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
     )
-    refuse_reserved(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's, as parsed
+    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # as parsed or computed
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))
     emptied = graph_iris(preview.emptied_graphs, head)
+    refuse_unwritable([*emptied, *(name for name in deleted.graph_names() if name != DEFAULT_TARGET)])
     gone = _taken_away(store, deleted, emptied) if len(deleted) else None
     stage_what_remains(store, deleted, emptied, into=inserted, gone=gone)
     if not len(inserted):

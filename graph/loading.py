@@ -24,7 +24,7 @@ from graph.bulk import Signature, bulk_load_file, check_room, journaled, signatu
 from graph.embedded import EmbeddedStore
 from graph.errors import ValidationFailed
 from graph.formats import rdf_format, rdf_format_for_path
-from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_reserved, slug
+from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_unwritable, slug
 from graph.parsing import (
     Progress,
     Staged,
@@ -99,7 +99,7 @@ def load_files(
     which files); else after its staged copy has passed validation and been dropped, which halves the peak
     memory of a large load. Anything else is committed from the staged copy.
     """
-    refuse_reserved([graph] if graph else [])
+    refuse_unwritable([graph] if graph else [])
     if isinstance(store, EmbeddedStore) and store.path is not None:
         check_room(store.path, paths)
     direct = store if len(paths) == 1 and isinstance(store, EmbeddedStore) else None
@@ -128,7 +128,7 @@ def load_staged(
 ) -> LoadSummary:
     """Validate (unless told not to) and commit parsed data (a stream's, say); raise ValidationFailed with
     nothing written."""
-    refuse_reserved(staged.graph_names())
+    refuse_unwritable(staged.graph_names())
     report = _checked(staged, store, validator) if validate else None
     commit(store, staged)
     return LoadSummary(len(staged), staged.graph_names(), validate, report)

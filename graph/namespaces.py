@@ -39,6 +39,10 @@ RESERVED_GRAPHS = "urn:bilateral:"
 (`graph.bulk`), and the graphs validation stages beside the data it checks."""
 
 
+MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
+"""The ontology's and the shapes' graphs, which `bilateral init` writes from the release's files."""
+
+
 def refuse_reserved(graphs: Iterable[str]) -> None:
     """Refuse a write into a graph named under RESERVED_GRAPHS: the store's journal would lose its data."""
     for graph in graphs:
@@ -46,6 +50,22 @@ def refuse_reserved(graphs: Iterable[str]) -> None:
             raise RefusedInput(
                 f"The graph name <{graph}> is reserved: names under {RESERVED_GRAPHS} are bilateral's own "
                 "bookkeeping (its journal of loads, its validation); write into another graph."
+            )
+
+
+def refuse_unwritable(graphs: Iterable[str]) -> None:
+    """Refuse a write into, or the emptying of, a reserved graph (`refuse_reserved`) or one of MODEL_GRAPHS:
+    dropping the ontology's graph left every query over subclasses answering nothing, and the store
+    looking uninitialized to the next `bilateral serve`, which loaded the seed facts again."""
+    graphs = list(graphs)
+    refuse_reserved(graphs)
+    for graph in graphs:
+        if graph in MODEL_GRAPHS:
+            raise RefusedInput(
+                f"The graph <{graph}> holds bilateral's {'ontology' if graph == MODEL_GRAPHS[0] else 'shapes'}, "
+                "which `bilateral init` writes from the release's files: loads, updates and the Graph Store do "
+                "not write into it or empty it. The model changes with a release of bilateral; facts go into "
+                "graphs of their own."
             )
 
 

@@ -19,7 +19,7 @@ from graph.context import context_for
 from graph.embedded import EmbeddedStore
 from graph.engine_validation import HIERARCHY_PREDICATES, EngineValidator, hierarchy_of
 from graph.errors import InputError
-from graph.namespaces import BL, ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH
+from graph.namespaces import BL, MODEL_GRAPHS, ONTOLOGY_GRAPH, PREFIXES
 from graph.parsing import Staged
 from graph.report import ValidationReport, ValidationResult, results_from_report, term_text
 from graph.resources import ontology_dir, shapes_dir, turtle_files
@@ -75,7 +75,6 @@ def default_hierarchy() -> bytes:
     return hierarchy.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
 
 
-MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
 _RDFS, _OWL = "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#"
 TERM_KINDS = (
     *(f"{_OWL}{kind}" for kind in ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")),
