@@ -363,7 +363,7 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     inserted = _collect(
         store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
     )
-    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # as parsed or computed
+    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # data blocks, named GRAPHs
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))

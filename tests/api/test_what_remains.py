@@ -136,7 +136,7 @@ def test_emptying_a_graph_the_same_request_wrote_into_is_refused(client: FlaskCl
     for update in (
         f"MOVE GRAPH <{COUNTRIES}> TO <urn:x:elsewhere> ; DROP GRAPH <urn:x:elsewhere>",
         f"PREFIX x: <urn:x:> INSERT DATA {{ GRAPH x:a {{ {fact} }} }} ; CLEAR GRAPH <urn:x:a>",
-        f"INSERT {{ GRAPH ?g {{ {fact} }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ; DROP SILENT GRAPH <urn:x:b>",
+        f"INSERT {{ GRAPH ?g {{ {fact} }} }} WHERE {{ GRAPH ?g {{ ?s a <{BL}State> }} }} ; DROP SILENT GRAPH <urn:x:b>",
     ):
         refused = sparql_update(client, update)
         assert refused.status_code == 400, (update, refused.data)
