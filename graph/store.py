@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -114,18 +113,6 @@ class Store(ABC):
         self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
     ) -> Iterator[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE query and return its triples as they come, in pyoxigraph terms."""
-
-    def first_triples(
-        self, query: str, count: int, dataset: Dataset | None = None, base_iri: str | None = None
-    ) -> list[ox.Triple]:
-        """At most `count` triples of a CONSTRUCT or DESCRIBE query, the rest never evaluated: Oxigraph
-        evaluates as the triples are taken, and a server's answer is left unread."""
-        triples = self.stream_construct(query, dataset, base_iri)
-        try:
-            return list(islice(triples, count))
-        finally:
-            if isinstance(triples, Generator):
-                triples.close()
 
     @abstractmethod
     def _serialize(

@@ -104,25 +104,6 @@ def test_streamed_answers_are_the_answers_in_engine_terms(store: Store) -> None:
         store.stream_select("SELECT * WHERE { ?s ?p }")
 
 
-def test_first_triples_stop_the_engine_at_the_count_asked(store: Store) -> None:
-    many = "".join(f'<http://example.org/n{i}> <http://example.org/p> "{i}" .\n' for i in range(2000))
-    store.load(many.encode(), ox.RdfFormat.N_TRIPLES, graph=G1)
-    store.load(b'<http://example.org/x> <http://example.org/q> "1" .', ox.RdfFormat.N_TRIPLES, graph=G2)
-    construct = "CONSTRUCT WHERE { ?s ?p ?o }"
-    first = store.first_triples(construct, 10)
-    assert len(first) == 10 and set(first) <= set(store.stream_construct(construct))
-    assert len(store.first_triples(construct, 5000)) == 2001
-    # The protocol's dataset replaces the union: G2 alone holds one triple.
-    assert store.first_triples(construct, 10, Dataset(default=[G2])) == [
-        ox.Triple(ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/q"), ox.Literal("1"))
-    ]
-    assert len(store.first_triples("DESCRIBE <http://example.org/n7>", 10)) == 1
-    # Taken again and again, the store answers as before: nothing is left half-read.
-    for _ in range(30):
-        store.first_triples(construct, 3)
-    assert store.count() == 2001
-
-
 @pytest.mark.parametrize(
     ("query", "fmt", "media_type"),
     [
