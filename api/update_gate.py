@@ -134,8 +134,12 @@ class Preview:
     update writes them (IRIs or prefixed names)."""
     named_graphs: set[str] = field(default_factory=set)
     """Graph names, as written, that operations other than INSERT DATA and DELETE DATA may write into."""
+    templated_graphs: list[str] = field(default_factory=list)
+    """Graphs an INSERT or DELETE template names (by GRAPH or WITH) and the targets of ADD, COPY and MOVE,
+    as written: where those operations write."""
     computed_graph_queries: list[str] = field(default_factory=list)
-    """SELECTs of a reserved graph name an INSERT template's `GRAPH ?variable` would take, if any."""
+    """SELECTs of a graph no update writes (`refuse_unwritable`) that a template's `GRAPH ?variable` would
+    take, if any."""
     written_then_emptied: list[str] = field(default_factory=list)
     """Operations that empty a graph an earlier operation of the request may have written into (named as
     its target, in a GRAPH group or by WITH, or by a GRAPH ?variable)."""
@@ -178,7 +182,8 @@ def _preview_operation(preview: Preview, text: str, hidden: str, head: str, stor
             preview.default_graph_writes.append(text)
         if source.upper() == "DEFAULT":
             raise RefusedInput(DEFAULT_GRAPH_SOURCE.format(operation=quoted(text)))
-        refuse_unwritable(graph_iris([target], head) if target.upper() != "DEFAULT" else [])
+        if target.upper() != "DEFAULT":
+            preview.templated_graphs.append(target)
         if source != target:  # else the operation does nothing
             preview.inserted_queries.append(f"{head}CONSTRUCT {{ ?s ?p ?o }} FROM {source} WHERE {{ ?s ?p ?o }}")
             # COPY and MOVE empty their target first; MOVE empties its source after.
@@ -250,6 +255,7 @@ def _preview_modify(
         fixed = [
             (triples, graph or with_graph) for triples, graph in parts if (triples, graph) not in named_by_variable
         ]
+        preview.templated_graphs += [graph for _, graph in fixed if graph is not None]
         if keyword == "INSERT" and fixed:  # one CONSTRUCT: which graph an inserted triple goes to is no matter
             fixed = [(" .\n".join(triples for triples, _ in fixed), None)]
         queries = [(f"{head}CONSTRUCT {{ {triples} }} {sources}WHERE {where}", graph) for triples, graph in fixed]
@@ -358,17 +364,18 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
             raise RefusedInput(message.format(operation=quoted(found[0])))
     if RESERVED_GRAPHS in update or "\\u" in update or "\\U" in update:  # spelled, or escaped (\u003A)
         refuse_reserved(graph_iris(sorted(preview.named_graphs | set(preview.emptied_graphs)), head))
+    refuse_unwritable(graph_iris(sorted({*preview.templated_graphs, *preview.emptied_graphs}), head))
     for query in preview.computed_graph_queries:
         refuse_unwritable(str(term) for row in store.select(query) for term in row if term is not None)
     inserted = _collect(
         store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
     )
-    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # data blocks, named GRAPHs
+    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's
     deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))
     emptied = graph_iris(preview.emptied_graphs, head)
-    refuse_unwritable([*emptied, *(name for name in deleted.graph_names() if name != DEFAULT_TARGET)])
+    refuse_unwritable(name for name in deleted.graph_names() if name != DEFAULT_TARGET)  # DELETE DATA's
     gone = _taken_away(store, deleted, emptied) if len(deleted) else None
     stage_what_remains(store, deleted, emptied, into=inserted, gone=gone)
     if not len(inserted):

@@ -43,6 +43,10 @@ def state(store: EmbeddedStore) -> tuple[int, int, int]:
         "WHERE { GRAPH ?g { ?s <http://www.w3.org/ns/shacl#message> ?m } }",
         "INSERT { GRAPH ?g { <urn:x:a> <urn:x:b> <urn:x:c> } } "
         'WHERE { BIND (IRI(CONCAT("https://w3id.org/bilateral/graph/", "ontology")) AS ?g) }',
+        f"INSERT {{ GRAPH <{ONTOLOGY}> {{ <urn:x:a> <urn:x:b> <urn:x:c> }} }} WHERE {{}}",
+        f"WITH <{ONTOLOGY}> INSERT {{ <urn:x:a> <urn:x:b> <urn:x:c> }} WHERE {{}}",
+        f"WITH <{SHAPES}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+        f"DELETE {{ GRAPH <{ONTOLOGY}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{ONTOLOGY}> {{ ?s ?p ?o }} }}",
         f"ADD <https://w3id.org/bilateral/graph/countries> TO <{ONTOLOGY}>",
         f"MOVE <{ONTOLOGY}> TO <urn:x:elsewhere>",
         f"COPY <urn:x:nothing> TO <{SHAPES}>",
