@@ -158,10 +158,8 @@ class TimedStore(Store):
 
         return self._within_limit(read)
 
-    def stream_construct(
-        self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
-    ) -> Iterator[ox.Triple]:
-        return iter(self._within_limit(lambda: list(self._store.stream_construct(query, dataset, base_iri))))
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        return iter(self._within_limit(lambda: list(self._store.stream_construct(query))))
 
     def _serialize(
         self,

@@ -150,10 +150,8 @@ class EmbeddedStore(Store):
             raise TypeError("stream_select() takes a SELECT query.")
         return SolutionStream([v.value for v in result.variables], _evaluated(result))
 
-    def stream_construct(
-        self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
-    ) -> Iterator[ox.Triple]:
-        result = self._run(query, dataset, base_iri)
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
+        result = self._run(query)
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("stream_construct() takes a CONSTRUCT or DESCRIBE query.")
         return _evaluated(result)

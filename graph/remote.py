@@ -196,26 +196,12 @@ class RemoteStore(Store):
         assert isinstance(result, ox.QuerySolutions)
         return SolutionStream([v.value for v in result.variables], self._received(result))
 
-    def stream_construct(
-        self,
-        query: str,
-        dataset: Dataset | None = None,
-        base_iri: str | None = None,  # the server resolves against its own URL
-    ) -> Iterator[ox.Triple]:
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
         if (form := query_form(query)) not in ("CONSTRUCT", "DESCRIBE"):
             raise TypeError(f"stream_construct() takes a CONSTRUCT or DESCRIBE query, not {form}.")
         self._union_known()
-        dataset = dataset or own_dataset(query, base_iri)
-        response = self._send(self.query_url, query, "application/n-triples", dataset=dataset)
-        return self._triples_of(response)
-
-    def _triples_of(self, response: HTTPResponse) -> Iterator[ox.Triple]:
-        """The triples of an N-Triples answer as they are read; the answer closed when they stop being."""
-        try:
-            for quad in self._received(ox.parse(response, ox.RdfFormat.N_TRIPLES)):
-                yield quad.triple
-        finally:
-            response.close()
+        response = self._send(self.query_url, query, "application/n-triples", dataset=own_dataset(query))
+        return (quad.triple for quad in self._received(ox.parse(response, ox.RdfFormat.N_TRIPLES)))
 
     def _received(self, answer: Iterable[_T]) -> Iterator[_T]:
         """An answer read from the server as it is taken, a broken or cut one told as a StoreError."""

@@ -109,9 +109,7 @@ class Store(ABC):
         """Run a SELECT query and return its rows as they come, in pyoxigraph terms, none of them held."""
 
     @abstractmethod
-    def stream_construct(
-        self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
-    ) -> Iterator[ox.Triple]:
+    def stream_construct(self, query: str) -> Iterator[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE query and return its triples as they come, in pyoxigraph terms."""
 
     @abstractmethod
