@@ -35,7 +35,6 @@ from graph.embedded import EmbeddedStore
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import projected_as_written, query_form, selects_all
-from graph.validation import Validator
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,6 +101,8 @@ def load(
 def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint: str | None) -> None:
     """Validate files (in the context of the store; `-` reads standard input, with --format), or with no
     file the whole store; print the report."""
+    from graph.validation import Validator
+
     with open_from(store_dir, endpoint) as store:
         if files:
             report = Validator().validate_staged(read_files(files, fmt), store)

@@ -27,7 +27,7 @@ from graph.namespaces import graph_iri, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.store import Store
 
-DEFAULT_GRAPH = str(graph_iri("default"))
+DEFAULT_GRAPH = graph_iri("default")
 blueprint = Blueprint("graph_store", __name__)
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 

@@ -11,13 +11,11 @@ from itertools import chain, islice
 from typing import IO
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from graph.namespaces import INSTANCE_KINDS, INSTANCE_PREFIXES
 from graph.namespaces import PREFIXES as COMMON_PREFIXES
 from graph.sparql_text import written_order
 from graph.store import Store
-from graph.terms import converter
 
 _DECLARED = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
 _PLAIN_NAME = re.compile(r"(?:[\w:-](?:[\w.:-]*[\w:-])?)?")
@@ -134,6 +132,10 @@ def write_turtle(triples: Iterator[ox.Triple], output: IO[bytes]) -> None:
     Oxigraph beyond (grouped where the answer repeats a subject, the prefixes those first triples use)."""
     first = list(islice(triples, PRETTY_AT_MOST + 1))
     if len(first) <= PRETTY_AT_MOST:
+        from rdflib import Graph  # imported when used: the command line starts without it
+
+        from graph.terms import converter
+
         graph, convert = Graph(), converter()
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)

@@ -25,8 +25,8 @@ from typing import IO
 import pyoxigraph as ox
 
 from graph.errors import FREE_SPACE, RefusedInput, StoreFull
+from graph.namespaces import graph_node
 from graph.parsing import Progress, is_gzipped, read_into, sliceable
-from graph.terms import graph_node
 
 PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
 _LOADING = ox.NamedNode("urn:bilateral:loading")

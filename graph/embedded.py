@@ -8,10 +8,9 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from graph.bulk import undo_interrupted_loads
 from graph.errors import (
@@ -24,8 +23,8 @@ from graph.errors import (
     graph_existence_error,
 )
 from graph.formats import rdf_format, results_format
+from graph.namespaces import graph_node
 from graph.parsing import load_file
-from graph.result_graph import ResultTriples
 from graph.sparql_text import (
     declarations,
     has_where,
@@ -36,7 +35,9 @@ from graph.sparql_text import (
     with_dataset,
 )
 from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream, Store, graphs_update
-from graph.terms import converter, graph_node
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 UNION_CHECKED_FROM = 64
 """From this many named graphs on, an update is parsed to tell whether it needs the union (`_union_needed`),
@@ -119,6 +120,8 @@ class EmbeddedStore(Store):
         result = self._run(query)
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("select() takes a SELECT query; use ask() or construct() for other forms.")
+        from graph.terms import converter  # with rdflib: not imported by opening a store
+
         names = [v.value for v in result.variables]
         convert = converter()
         try:
@@ -137,6 +140,11 @@ class EmbeddedStore(Store):
         result = self._run(query)
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("construct() takes a CONSTRUCT or DESCRIBE query.")
+        from rdflib import Graph
+
+        from graph.result_graph import ResultTriples
+        from graph.terms import converter
+
         convert = converter()
         try:  # the triples are evaluated as the table takes them
             table = ResultTriples((convert(t.subject), convert(t.predicate), convert(t.object)) for t in result)

@@ -1,45 +1,64 @@
-"""The project's IRIs, written once: the base, the ontology and shapes namespaces, and IRI minting.
+"""The project's IRIs, written once: the base, the ontology and shapes namespaces, graph names and IRI
+minting.
 
 Everything that names an instance (`id/{kind}/{key}`) or a named graph (`graph/{name}`) calls the helpers
-here, so that the base IRI appears in exactly one place.
+here, so that the base IRI appears in exactly one place. The namespaces are rdflib's `Namespace`, made when
+first imported (`__getattr__`): rdflib takes a tenth of a second to import, which a command that does not
+need it (a bulk load, before its checks) should not wait for. Graph names are plain strings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from rdflib import Namespace, URIRef
+import pyoxigraph as ox
 
 from graph.errors import RefusedInput
 
+if TYPE_CHECKING:
+    from rdflib import Namespace, URIRef
+
+    BL: Namespace
+    """Ontology terms (prefix ``bl:``)."""
+    BLSH: Namespace
+    """SHACL shapes (prefix ``blsh:``)."""
+    ID: Namespace
+    """Instances: ``id/{kind}/{key}``."""
+    GRAPH: Namespace
+    """Named graphs: ``graph/{name}``."""
+
 BASE = "https://w3id.org/bilateral/"
+ONTOLOGY_NAMESPACE = BASE + "ontology#"
+SHAPES_NAMESPACE = BASE + "shapes#"
+ID_NAMESPACE = BASE + "id/"
+GRAPH_NAMESPACE = BASE + "graph/"
+_NAMESPACES = {"BL": ONTOLOGY_NAMESPACE, "BLSH": SHAPES_NAMESPACE, "ID": ID_NAMESPACE, "GRAPH": GRAPH_NAMESPACE}
 
-BL = Namespace(BASE + "ontology#")
-"""Ontology terms (prefix ``bl:``)."""
+ONTOLOGY_GRAPH = GRAPH_NAMESPACE + "ontology"
+SHAPES_GRAPH = GRAPH_NAMESPACE + "shapes"
+COUNTRIES_GRAPH = GRAPH_NAMESPACE + "countries"
+REFERENCE_GRAPH = GRAPH_NAMESPACE + "reference"
+META_GRAPH = GRAPH_NAMESPACE + "meta"
 
-BLSH = Namespace(BASE + "shapes#")
-"""SHACL shapes (prefix ``blsh:``)."""
 
-ID = Namespace(BASE + "id/")
-"""Instances: ``id/{kind}/{key}``."""
+def __getattr__(name: str) -> Namespace:
+    """`BL`, `BLSH`, `ID` and `GRAPH`, made (and rdflib imported) by the first module that imports one."""
+    if name not in _NAMESPACES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rdflib import Namespace
 
-GRAPH = Namespace(BASE + "graph/")
-"""Named graphs: ``graph/{name}``."""
+    made = globals()[name] = Namespace(_NAMESPACES[name])
+    return made
 
-ONTOLOGY_IRI = URIRef(BASE + "ontology")
-ONTOLOGY_GRAPH = GRAPH["ontology"]
-SHAPES_GRAPH = GRAPH["shapes"]
-COUNTRIES_GRAPH = GRAPH["countries"]
-REFERENCE_GRAPH = GRAPH["reference"]
-META_GRAPH = GRAPH["meta"]
 
 RESERVED_GRAPHS = "urn:bilateral:"
 """Graph names kept for bilateral's own bookkeeping: the journal of loads in progress in the store
 (`graph.bulk`), and the graphs validation stages beside the data it checks."""
 
 
-MODEL_GRAPHS = (str(ONTOLOGY_GRAPH), str(SHAPES_GRAPH))
+MODEL_GRAPHS = (ONTOLOGY_GRAPH, SHAPES_GRAPH)
 """The ontology's and the shapes' graphs, which `bilateral init` writes from the release's files."""
 
 
@@ -90,9 +109,9 @@ INSTANCE_KINDS = (
 ``id/country/KOR``): SPARQL and Turtle cannot write ``id:country/KOR``, a ``/`` being no part of a prefixed name."""
 
 PREFIXES: dict[str, str] = {
-    "bl": str(BL),
-    "blsh": str(BLSH),
-    "id": str(ID),
+    "bl": ONTOLOGY_NAMESPACE,
+    "blsh": SHAPES_NAMESPACE,
+    "id": ID_NAMESPACE,
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",
@@ -106,7 +125,7 @@ PREFIXES: dict[str, str] = {
     "sh": "http://www.w3.org/ns/shacl#",
 }
 """Prefixes offered to query writers (``bilateral query`` and the HTTP page) and used in reports."""
-INSTANCE_PREFIXES = {kind: f"{ID}{kind}/" for kind in INSTANCE_KINDS}
+INSTANCE_PREFIXES = {kind: f"{ID_NAMESPACE}{kind}/" for kind in INSTANCE_KINDS}
 """The prefix of each kind of instance, offered to query writers beside PREFIXES. Reports name instances
 whole, for the programs that read them."""
 
@@ -128,17 +147,34 @@ def instance_iri(kind: str, key: str) -> URIRef:
     >>> instance_iri("country", "KOR")
     rdflib.term.URIRef('https://w3id.org/bilateral/id/country/KOR')
     """
-    return ID[f"{_checked_key('kind', kind)}/{_checked_key(kind, key)}"]
+    from rdflib import URIRef
+
+    return URIRef(f"{ID_NAMESPACE}{_checked_key('kind', kind)}/{_checked_key(kind, key)}")
 
 
-def graph_iri(name: str, key: str | None = None) -> URIRef:
+def graph_iri(name: str, key: str | None = None) -> str:
     """The IRI of a named graph, ``graph/{name}`` or ``graph/{name}/{key}``.
 
     >>> graph_iri("source", "korea-japan-2025-08")
-    rdflib.term.URIRef('https://w3id.org/bilateral/graph/source/korea-japan-2025-08')
+    'https://w3id.org/bilateral/graph/source/korea-japan-2025-08'
     """
     _checked_key("graph", name)
-    return GRAPH[name if key is None else f"{name}/{_checked_key(name, key)}"]
+    return GRAPH_NAMESPACE + (name if key is None else f"{name}/{_checked_key(name, key)}")
+
+
+def graph_node(name: str) -> ox.NamedNode:
+    """The node of a graph name that came from outside (a request, the command line): an absolute IRI,
+    else RefusedInput. Checked before the name is used anywhere, a SPARQL text included.
+
+    >>> graph_node("https://example.org/g/1")
+    <NamedNode value=https://example.org/g/1>
+    """
+    try:
+        return ox.NamedNode(name)
+    except ValueError as error:
+        raise RefusedInput(
+            f"{name!r} is not a graph name: write an absolute IRI, such as https://example.org/graph/1 ({error})."
+        ) from None
 
 
 def slug(text: str) -> str:

@@ -16,15 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from graph.errors import ParseError, RefusedInput
 from graph.formats import rdf_format_for_path
-from graph.result_graph import ResultTriples
-from graph.terms import converter, graph_node
+from graph.namespaces import graph_node
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|/)")
 _CONTEXT = re.compile(r"remote context|LoadDocumentCallback", re.IGNORECASE)
@@ -80,6 +81,11 @@ class Staged:
         """All staged triples, whatever their graph, as one rdflib Graph (the data graph to validate, a
         submission's facts), its terms converted from Oxigraph's rather than parsed again (a ninth of the
         time: 100,000 triples in 0.55 s) and kept in a `ResultTriples` table."""
+        from rdflib import Graph
+
+        from graph.result_graph import ResultTriples
+        from graph.terms import converter
+
         convert = converter()
         try:
             return Graph(

@@ -26,6 +26,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_large, wrapper_error
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreUnavailable
+from graph.namespaces import graph_node
 from graph.parsing import load_file
 from graph.sparql_text import query_form
 from graph.store import (
@@ -38,7 +39,7 @@ from graph.store import (
     graphs_update,
     own_dataset,
 )
-from graph.terms import graph_node, to_rdflib
+from graph.terms import to_rdflib
 from graph.union_check import misconfigured, reads_union, reads_union_of_a_probe
 
 _POOL = urllib3.PoolManager(maxsize=16)

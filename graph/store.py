@@ -12,17 +12,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 import pyoxigraph as ox
 from pyoxigraph import RdfFormat
-from rdflib import Graph
-from rdflib.term import Node
 
 from graph.errors import UnsupportedFormat
 from graph.formats import is_results_format, rdf_format, results_format
+from graph.namespaces import graph_node
 from graph.sparql_text import query_dataset, query_form
-from graph.terms import graph_node
+
+if TYPE_CHECKING:  # rdflib is imported by what uses its terms, not by opening a store
+    from rdflib import Graph
+    from rdflib.term import Node
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def own_dataset(query: str, base_iri: str | None = None) -> Dataset | None:
 
 RdfInput = Path | bytes | IO[bytes]
 """What `Store.load` reads: a file path, bytes, or a binary stream."""
-GraphData = Graph | bytes
+GraphData: TypeAlias = "Graph | bytes"
 """The triples of a graph to write: an rdflib Graph, or N-Triples (what staged data already is)."""
 
 
@@ -192,6 +194,8 @@ class Store(ABC):
 
     def read_graph(self, graph: str) -> Graph:
         """One named graph as an rdflib Graph; raise NotFound if it does not exist."""
+        from rdflib import Graph
+
         buffer = io.BytesIO()
         self.dump_graph(graph, RdfFormat.N_TRIPLES, buffer)
         return Graph().parse(data=buffer.getvalue(), format="nt")

@@ -166,7 +166,7 @@ def submit(
     if not report.conforms:
         raise ValidationFailed(report, source="the submission")
     key = uuid.uuid4().hex[:16]
-    graph = graph_iri("submission", key)
+    graph = URIRef(graph_iri("submission", key))
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     record = Graph()
     record.add((graph, RDF.type, BL.Submission))

@@ -9,8 +9,6 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from graph.errors import RefusedInput
-
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -64,21 +62,6 @@ def converter() -> Callable[[OxTerm], Node]:
     next (predicates, classes, countries). Terms are immutable on both sides, so the cache is shared by the
     process; it never holds more than CACHE_LIMIT terms, so a large result is not kept alive after it."""
     return _convert
-
-
-def graph_node(name: str) -> ox.NamedNode:
-    """The node of a graph name that came from outside (a request, the command line): an absolute IRI,
-    else RefusedInput. Checked before the name is used anywhere, a SPARQL text included.
-
-    >>> graph_node("https://example.org/g/1")
-    <NamedNode value=https://example.org/g/1>
-    """
-    try:
-        return ox.NamedNode(name)
-    except ValueError as error:
-        raise RefusedInput(
-            f"{name!r} is not a graph name: write an absolute IRI, such as https://example.org/graph/1 ({error})."
-        ) from None
 
 
 def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
