@@ -34,7 +34,16 @@ from graph.sparql_text import (
     syntax_error,
     with_dataset,
 )
-from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream, Store, graphs_update
+from graph.store import (
+    Dataset,
+    GraphData,
+    RdfInput,
+    Solutions,
+    SolutionStream,
+    Store,
+    count_query,
+    graphs_update,
+)
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -273,6 +282,12 @@ class EmbeddedStore(Store):
 
     def dump_dataset(self, format: ox.RdfFormat, output: IO[bytes]) -> None:
         self._store.dump(output, format)
+
+    def count(self, graph: str | None = None) -> int:
+        """As `Store.count`, read from Oxigraph's answer as it is: no rdflib terms (nor rdflib) for a number."""
+        answer = self._run(count_query(graph))
+        assert isinstance(answer, ox.QuerySolutions)
+        return int(next(iter(answer))[0].value)
 
     def has_graph(self, graph: str) -> bool:
         return bool(self._store.contains_named_graph(graph_node(graph)))

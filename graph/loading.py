@@ -289,7 +289,7 @@ def _bulk_load_triples(
     if not path.is_file():
         raise not_a_file(path, str(path))
     target = graph or default_graph_for(path)
-    before = store.count(target)
+    before = store.count(target) if store.has_graph(target) else 0
     bulk_load_file(store.oxigraph, path, format, target, parsed_as=parsed_as, progress=progress)
     return LoadSummary(store.count(target) - before, [target], False, None)
 

@@ -214,9 +214,7 @@ class Store(ABC):
 
     def count(self, graph: str | None = None) -> int:
         """The number of triples in one named graph, or of quads in all named graphs."""
-        target = str(graph_node(graph)) if graph else "?g"
-        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}").rows
-        return int(str(rows[0][0]))
+        return int(str(self.select(count_query(graph)).rows[0][0]))
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the store holds open."""
@@ -226,6 +224,12 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def count_query(graph: str | None) -> str:
+    """The query of `Store.count`: the triples of one named graph, or the quads of all, as ?n."""
+    target = str(graph_node(graph)) if graph else "?g"
+    return f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}"
 
 
 def graphs_update(graphs: Mapping[str, GraphData], *, replace: bool) -> str:

@@ -65,3 +65,23 @@ def test_the_command_line_starts_without_rdflib() -> None:
             timeout=60,
         ).stdout
     )
+
+
+def test_a_bulk_load_goes_without_rdflib(tmp_path: Path) -> None:
+    """`bilateral load --no-validate` of a file of triples is Oxigraph's bulk load and a count: rdflib (a tenth
+    of a second) is never imported."""
+    from graph.embedded import EmbeddedStore
+
+    EmbeddedStore(tmp_path / "store").close()
+    data = tmp_path / "facts.nt"
+    data.write_text("<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n", encoding="utf-8")
+    code = (
+        "import sys; from api.cli import main\n"
+        f"main(['load', '--no-validate', '--store', {str(tmp_path / 'store')!r}, {str(data)!r}], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rdflib', 'pyshacl')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert found.stdout.splitlines() == [
+        "Loaded 1 quads into https://w3id.org/bilateral/graph/source/facts; NOT validated (--no-validate).",
+        "[]",
+    ]
