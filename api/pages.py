@@ -118,12 +118,12 @@ def _graph(name: str) -> Response:
 
 @blueprint.route("/ontology")
 def ontology() -> Response:
-    return _graph(str(ONTOLOGY_GRAPH))
+    return _graph(ONTOLOGY_GRAPH)
 
 
 @blueprint.route("/shapes")
 def shapes() -> Response:
-    return _graph(str(SHAPES_GRAPH))
+    return _graph(SHAPES_GRAPH)
 
 
 @blueprint.route("/health")

@@ -296,8 +296,8 @@ def _bulk_load_triples(
 
 def bundled_files() -> list[tuple[Path, str | None]]:
     """The files `init` loads, each with the graph its triples go into (None: the file names its graphs)."""
-    files: list[tuple[Path, str | None]] = [(p, str(ONTOLOGY_GRAPH)) for p in turtle_files(ontology_dir())]
-    files += [(p, str(SHAPES_GRAPH)) for p in turtle_files(shapes_dir())]
+    files: list[tuple[Path, str | None]] = [(p, ONTOLOGY_GRAPH) for p in turtle_files(ontology_dir())]
+    files += [(p, SHAPES_GRAPH) for p in turtle_files(shapes_dir())]
     folder = data_dir()
     files += [(p, None) for p in sorted(folder.glob("*.trig"))]
     return files
@@ -315,7 +315,7 @@ def init_store(store: Store, *, validator: Validator | None = None) -> LoadSumma
     stage(
         countries.serialize(format="nt", encoding="utf-8"),
         ox.RdfFormat.N_TRIPLES,
-        graph=str(COUNTRIES_GRAPH),
+        graph=COUNTRIES_GRAPH,
         into=staged,
         source="ISO 3166-1 (pycountry)",
     )
@@ -328,4 +328,4 @@ def init_store(store: Store, *, validator: Validator | None = None) -> LoadSumma
 
 def is_initialized(store: Store) -> bool:
     """Whether the store already holds the ontology graph."""
-    return str(ONTOLOGY_GRAPH) in store.named_graphs()
+    return ONTOLOGY_GRAPH in store.named_graphs()

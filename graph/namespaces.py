@@ -2,9 +2,10 @@
 minting.
 
 Everything that names an instance (`id/{kind}/{key}`) or a named graph (`graph/{name}`) calls the helpers
-here, so that the base IRI appears in exactly one place. The namespaces are rdflib's `Namespace`, made when
-first imported (`__getattr__`): rdflib takes a tenth of a second to import, which a command that does not
-need it (a bulk load, before its checks) should not wait for. Graph names are plain strings.
+here, so that the base IRI appears in exactly one place. Namespaces and graph names are plain strings; `BL`,
+the ontology's namespace as rdflib's `Namespace`, is made when first imported (`__getattr__`): rdflib takes a
+tenth of a second to import, which a command that does not need it (a bulk load, before its checks) should
+not wait for.
 """
 
 from __future__ import annotations
@@ -21,20 +22,13 @@ if TYPE_CHECKING:
     from rdflib import Namespace, URIRef
 
     BL: Namespace
-    """Ontology terms (prefix ``bl:``)."""
-    BLSH: Namespace
-    """SHACL shapes (prefix ``blsh:``)."""
-    ID: Namespace
-    """Instances: ``id/{kind}/{key}``."""
-    GRAPH: Namespace
-    """Named graphs: ``graph/{name}``."""
+    """Ontology terms (prefix ``bl:``) as rdflib terms: ``BL.Meeting``."""
 
 BASE = "https://w3id.org/bilateral/"
 ONTOLOGY_NAMESPACE = BASE + "ontology#"
 SHAPES_NAMESPACE = BASE + "shapes#"
 ID_NAMESPACE = BASE + "id/"
 GRAPH_NAMESPACE = BASE + "graph/"
-_NAMESPACES = {"BL": ONTOLOGY_NAMESPACE, "BLSH": SHAPES_NAMESPACE, "ID": ID_NAMESPACE, "GRAPH": GRAPH_NAMESPACE}
 
 ONTOLOGY_GRAPH = GRAPH_NAMESPACE + "ontology"
 SHAPES_GRAPH = GRAPH_NAMESPACE + "shapes"
@@ -44,12 +38,12 @@ META_GRAPH = GRAPH_NAMESPACE + "meta"
 
 
 def __getattr__(name: str) -> Namespace:
-    """`BL`, `BLSH`, `ID` and `GRAPH`, made (and rdflib imported) by the first module that imports one."""
-    if name not in _NAMESPACES:
+    """`BL`, made (and rdflib imported) by the first module that imports it."""
+    if name != "BL":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from rdflib import Namespace
 
-    made = globals()[name] = Namespace(_NAMESPACES[name])
+    made = globals()[name] = Namespace(ONTOLOGY_NAMESPACE)
     return made
 
 
