@@ -6,11 +6,19 @@ as it is accepted, or as soon as a kept-alive one turns readable, and the thread
 from the socket, waiting for every byte. A client that sends a header line now and then (slowloris) held
 a thread for as long as it liked: ten such connections left `bilateral serve` answering nobody, where
 `oxigraph serve` kept answering with two hundred. Here the worker's poller reads what arrives, without a
-thread, until the request's head is complete, and its body too when its Content-Length is at most
-BUFFERED_BODY_BYTES (larger or chunked bodies, and those a client sends after `Expect: 100-continue`, are
-read by the thread as before), and the rest of a request that came in part behind the one before it
-(pipelined). A request that has not arrived within the server's request time (`BILATERAL_REQUEST_TIME_S`,
-20 s) is answered 408 and its connection closed; a connection that sends nothing in that time is closed.
+thread, until the whole request is there (`api.request_arrival`): its head, its body (of any length up to
+the server's limit, chunked or not; the poller answers `Expect: 100-continue` itself), and the rest of a
+request that came in part behind the one before it (pipelined). Twelve clients announcing a 2 MB body and
+sending it a byte at a time left the server answering nobody while bodies over 1 MB were read by threads.
+A request that has not arrived within the server's request time (`BILATERAL_REQUEST_TIME_S`, 20 s) is
+answered 408 and its connection closed; a connection that sends nothing in that time is closed. A body
+over the limit is answered 413 before it is sent. What the poller holds is bounded (BUFFERED_BYTES): past
+it, a request still arriving is answered 503.
+
+**Answers leave without a thread.** A thread writes its answer without waiting for the client
+(`api.response_sending`); the poller sends what the client has not yet taken, and closes a connection whose
+client takes nothing for the request time. A connection is closed gracefully (its client's leftover bytes
+read until it closes, 2 s at most) by the poller too, where gunicorn waited on its main thread.
 
 **A thread lingers on a kept-alive connection.** `gthread` hands a kept-alive connection back to its
 poller after every request: the request thread tells the main thread (through a pipe), which registers the
@@ -26,7 +34,6 @@ A request gunicorn cannot read is answered with a problem document (`api.unreada
 from __future__ import annotations
 
 import errno
-import re
 import select
 import selectors
 import socket
@@ -37,15 +44,23 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from api.problems import problem_message
+from api.problems import TOO_LARGE, problem_message
+from api.request_arrival import CONTINUE, Verdict, expects_continue, has_arrived, judged, request_target
+from api.response_sending import Outgoing, SendingSocket
+from api.settings import Settings
 from api.unreadable_requests import ProblemWriter
 
 LINGER_S = 0.02
 """How long a thread waits on a kept-alive connection for its next request before giving it back."""
-BUFFERED_BODY_BYTES = 1024 * 1024
-"""Bodies up to this size arrive whole before a thread takes their request."""
-MAX_HEAD_BYTES = 64 * 1024
-"""A head this long without its end goes to gunicorn's parser, which refuses it for its limits."""
+BUFFERED_BYTES = 256 * 1024 * 1024
+"""The most the poller holds of requests still arriving, all connections together: a request that would
+take it past this is answered 503, so that many large uploads at once cannot exhaust the memory."""
+CLOSE_LINGER_S = 2.0
+"""How long a connection being closed waits for the client to close its side (gunicorn's wait)."""
+CLOSE_DRAIN_BYTES = 65536
+"""How much a connection being closed reads of what the client still sends before closing anyway."""
+OUTGOING_BYTES = 256 * 1024 * 1024
+"""The most a worker's connections hold of responses their clients have not taken yet, all together."""
 STOPPING_WAIT_S = 1.0
 """How long a stopping worker waits for a request on a connection that has sent nothing yet."""
 REQUEST_TIME_S = 20.0
@@ -53,52 +68,48 @@ REQUEST_TIME_S = 20.0
 
 _PEEKED_BYTES = 65536
 """A lingering thread looks at this much of what came: a longer request goes through the poller."""
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP/\d\.\d\r?\n")
-_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
-_BODY_READ_BY_THREAD = re.compile(rb"^(?:transfer-encoding|expect)[ \t]*:", re.IGNORECASE | re.MULTILINE)
-
-
-def has_arrived(data: bytes | bytearray) -> bool:
-    """Whether `data`, the start of what a client sent, holds a request a thread may take: its head, and
-    its body when the head announces one of at most BUFFERED_BODY_BYTES.
-
-    >>> has_arrived(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n"), has_arrived(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-    (False, True)
-    >>> has_arrived(b"GET /\\r\\n"), has_arrived(b"\\r\\nGET / HTTP/1.1\\r\\n")  # no request line; an empty line first
-    (True, False)
-    >>> post = b"POST /sparql HTTP/1.1\\r\\nContent-Length: 7\\r\\n\\r\\nquery="
-    >>> has_arrived(post), has_arrived(post + b"x")
-    (False, True)
-    """
-    start = len(data) - len(data.lstrip(b"\r\n"))  # empty lines before a request are skipped (RFC 9112)
-    end = _HEAD_END.search(data, start)
-    if end is None:  # a head still arriving, unless too long or its first line is no HTTP/1 request line
-        line_end = data.find(b"\n", start)
-        return len(data) > MAX_HEAD_BYTES or (line_end > 0 and not _REQUEST_LINE.match(data, start, line_end + 1))
-    head = data[: end.start()]
-    if _BODY_READ_BY_THREAD.search(head):
-        return True
-    lengths = _CONTENT_LENGTH.findall(head)
-    if len(lengths) != 1:  # no body, or a head gunicorn's parser refuses (two lengths)
-        return True
-    size = int(lengths[0])
-    return size > BUFFERED_BODY_BYTES or len(data) - end.end() >= size
 
 
 class _Arrival:
-    """A request arriving on a connection: what came so far, and by when the rest must."""
+    """A request arriving on a connection: what came so far, by when the rest must, and whether the
+    client was told to go on with its body (`100 Continue`)."""
 
-    __slots__ = ("conn", "data", "deadline")
+    __slots__ = ("conn", "continued", "data", "deadline")
 
     def __init__(self, conn: Any, deadline: float):
-        self.conn, self.data, self.deadline = conn, bytearray(), deadline
+        self.conn, self.data, self.deadline, self.continued = conn, bytearray(), deadline, False
 
 
-def next_request_within(connection: Any, seconds: float) -> bool:
+class _Closing:
+    """A connection being closed: its socket, by when it is closed whatever comes, and what was read."""
+
+    __slots__ = ("deadline", "drained", "sock")
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock, self.deadline, self.drained = sock, deadline, 0
+
+
+class _Connection(TConn):  # type: ignore[misc]
+    """gunicorn's connection, closed gracefully by its worker's poller: gunicorn's own graceful close waits
+    for the client to close, up to 2 s, on the worker's main thread, which meanwhile accepted and read
+    nothing. Twelve clients that sent `Connection: close` and kept their sockets open stalled the server
+    for 16 s."""
+
+    def __init__(self, worker: LingeringThreadWorker, sock: socket.socket, *args: Any):
+        super().__init__(worker.cfg, SendingSocket(sock, worker.outgoing, worker.request_time_s), *args)
+        self.worker = worker
+
+    def close(self, graceful: bool = False) -> None:
+        if graceful:  # by the main thread (gthread's `finish_request`), which owns the poller
+            self.worker.close_gracefully(self.sock)
+        else:
+            super().close()
+
+
+def next_request_within(connection: Any, seconds: float, max_body_bytes: int) -> bool:
     """Whether a gunicorn connection has the whole of its next request (`has_arrived`) within `seconds`."""
     if connection.parser is not None and (ahead := connection.parser.unreader.buf.getvalue()):
-        return has_arrived(ahead)  # read ahead with the request before (pipelined)
+        return has_arrived(ahead, max_body_bytes)  # read ahead with the request before (pipelined)
     poller = select.poll()  # one descriptor, any number: no FD_SETSIZE limit
     poller.register(connection.sock, select.POLLIN)
     if not poller.poll(seconds * 1000):
@@ -107,7 +118,7 @@ def next_request_within(connection: Any, seconds: float) -> bool:
         waiting = connection.sock.recv(_PEEKED_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:
         return True  # the parser meets the same error, and ends the connection
-    return not waiting or (len(waiting) < _PEEKED_BYTES and has_arrived(waiting))
+    return not waiting or (len(waiting) < _PEEKED_BYTES and has_arrived(waiting, max_body_bytes))
 
 
 class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -117,7 +128,12 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         settings = getattr(self.app, "settings", None)
         self.request_time_s: float = getattr(settings, "request_time_s", REQUEST_TIME_S)
+        self.max_body_bytes: int = getattr(settings, "max_body_bytes", Settings.max_body_bytes)
         self.arrivals: deque[_Arrival] = deque()  # by deadline: each is now plus the same request time
+        self.buffered = 0  # bytes of the arrivals' data, all together
+        self.closing: deque[_Closing] = deque()  # by deadline
+        self.outgoing = Outgoing(OUTGOING_BYTES)
+        self.sending: set[Any] = set()  # connections whose responses the poller is sending
         super().init_process()
 
     def accept(self, listener: socket.socket) -> None:
@@ -128,7 +144,7 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
                 raise
             return
         self.nr_conns += 1
-        self._await_request(TConn(self.cfg, client, address, listener.getsockname()))  # non-blocking
+        self._await_request(_Connection(self, client, address, listener.getsockname()))  # non-blocking
 
     def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
         self.poller.unregister(client)
@@ -139,6 +155,7 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
     def _await_request(self, conn: Any) -> None:
         conn.arrival = _Arrival(conn, time.monotonic() + self.request_time_s)
         conn.arrival.data += getattr(conn, "set_aside", b"")
+        self.buffered += len(conn.arrival.data)
         conn.set_aside = b""
         self.arrivals.append(conn.arrival)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_arriving, conn))
@@ -156,33 +173,96 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
             self._end_arrival(conn)
             return
         arrival.data += data
-        if has_arrived(arrival.data):
+        self.buffered += len(data)
+        verdict = judged(arrival.data, self.max_body_bytes)
+        if verdict is Verdict.WHOLE:
             self.poller.unregister(conn.sock)
-            conn.arrival = None
+            self._release(arrival)
             conn.arrived = bytes(arrival.data)
             conn.data_ready = True
             self.enqueue_req(conn)
+        elif verdict is Verdict.TOO_LARGE:  # answered before its body is read (RFC 9110, section 10.1.1)
+            target = request_target(arrival.data)
+            problem = problem_message(413, "Content Too Large", "Request Entity Too Large", TOO_LARGE, target)
+            self._end_arrival(conn, problem)
+        elif self.buffered > BUFFERED_BYTES:
+            detail = "The server is receiving more large requests than it holds at once: send this one again."
+            self.log.warning("%s: %d bytes of requests arriving; answered 503", conn.client, self.buffered)
+            self._end_arrival(conn, problem_message(503, "Service Unavailable", "Server busy", detail, None))
+        elif not arrival.continued and expects_continue(arrival.data):
+            arrival.continued = True
+            try:
+                conn.sock.send(CONTINUE)  # 25 bytes into an empty send buffer: sent whole
+            except OSError:
+                self._end_arrival(conn)
+
+    def _release(self, arrival: _Arrival) -> None:
+        """Forget an arrival's data: it went to a thread, or its connection is ending."""
+        self.buffered -= len(arrival.data)
+        arrival.conn.arrival = None
 
     def _end_arrival(self, conn: Any, answer: bytes = b"") -> None:
         try:
             self.poller.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
             pass
-        conn.arrival = None
+        if conn.arrival is not None:
+            self._release(conn.arrival)
         self.nr_conns -= 1
-        if answer:
-            try:
-                conn.sock.settimeout(1.0)
-                conn.sock.sendall(answer)
-            except OSError:
-                pass
-        conn.close()
+        if not answer:
+            conn.close()
+            return
+        try:
+            conn.sock.sendall(answer)  # a few hundred bytes into an empty send buffer: sent at once
+        except OSError:
+            conn.close()
+            return
+        self.close_gracefully(conn.sock)  # not a reset, which could discard the answer before it is read
+
+    def close_gracefully(self, sock: socket.socket) -> None:
+        """Close a connection as RFC 9112 (section 9.6) asks: end the sending side, read what the client
+        still sends until it closes, CLOSE_LINGER_S at most, then close; the poller does the reading."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            return
+        closing = _Closing(sock, time.monotonic() + CLOSE_LINGER_S)
+        self.closing.append(closing)
+        self.poller.register(sock, selectors.EVENT_READ, partial(self._read_closing, closing))
+
+    def _read_closing(self, closing: _Closing, _client: object = None) -> None:
+        try:
+            data = closing.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        closing.drained += len(data)
+        if not data or closing.drained >= CLOSE_DRAIN_BYTES:
+            self._close(closing)
+
+    def _close(self, closing: _Closing) -> None:
+        if closing.sock.fileno() < 0:
+            return
+        try:
+            self.poller.unregister(closing.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        closing.sock.close()
 
     def murder_pending(self) -> None:
-        """Besides gunicorn's, end the requests that have not arrived in time (called once a second); a
-        stopping worker ends the connections that have sent nothing for STOPPING_WAIT_S."""
+        """Besides gunicorn's, end the requests that have not arrived in time and the closings that have
+        lingered long enough (called once a second); a stopping worker ends the connections that have sent
+        nothing for STOPPING_WAIT_S."""
         super().murder_pending()
         now = time.monotonic()
+        while self.closing and self.closing[0].deadline <= now:
+            self._close(self.closing.popleft())
+        for conn in [c for c in self.sending if c.sock.stalled(now)]:
+            self.log.warning("%s took nothing of its answer for %g s; closed", conn.client, self.request_time_s)
+            self._stop_sending(conn)
         if not self.alive:  # a client may have connected just before: its request may still be on its way
             quiet_since = now + self.request_time_s - STOPPING_WAIT_S
             for arrival in [a for a in self.arrivals if a.conn.arrival is a and not a.data]:
@@ -214,13 +294,53 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
             conn.init()
             conn.parser.unreader.unread(arrived)
         keep_alive = super().handle(conn)
-        while keep_alive is True and self.alive and next_request_within(conn, LINGER_S):
+        while (
+            keep_alive is True
+            and self.alive
+            and not conn.sock.pending_bytes
+            and next_request_within(conn, LINGER_S, self.max_body_bytes)
+        ):
             keep_alive = super().handle(conn)
         if keep_alive is True and conn.parser is not None:
             ahead = conn.parser.unreader.buf.getvalue()
-            if ahead and not has_arrived(ahead):  # the start of the next request: the poller waits for the rest
+            if ahead and not has_arrived(ahead, self.max_body_bytes):  # the poller waits for the rest
                 conn.set_aside = conn.parser.unreader.take_buffered()
         return keep_alive
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        """gunicorn's, once the poller has sent what the client has not yet taken of the response."""
+        if not conn.sock.pending_bytes or fs.cancelled():
+            super().finish_request(conn, fs)
+            return
+        self.sending.add(conn)
+        then = partial(ThreadWorker.finish_request, self, conn, fs)
+        self.poller.register(conn.sock, selectors.EVENT_WRITE, partial(self._send_more, conn, then))
+
+    def _send_more(self, conn: Any, then: Any, _client: object = None) -> None:
+        try:
+            done = conn.sock.send_pending()
+        except OSError:  # the client has gone
+            self._stop_sending(conn)
+            return
+        if done:
+            self.sending.discard(conn)
+            self.poller.unregister(conn.sock)
+            then()
+
+    def _stop_sending(self, conn: Any) -> None:
+        self.sending.discard(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        # A thread only takes a request whose body is there (the poller sent `100 Continue` if it was asked):
+        # gunicorn must not send one.
+        req._expected_100_continue = False
+        return super().handle_request(req, conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, ProblemWriter(client, exc), addr, exc)

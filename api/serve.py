@@ -177,5 +177,6 @@ def serve(
         "limit_request_line": MAX_REQUEST_LINE,
         "errorlog": "-",
         "control_socket_disable": True,
+        "sendfile": False,  # a file (an export) is written like any answer: the poller sends what waits
     }
     _Gunicorn(settings, stores, options).run()

@@ -6,7 +6,7 @@ BILATERAL_TOKENS_FILE   a file with one name:secret pair per line, read as well
 BILATERAL_TIMEOUT_S     default and upper limit of a query's time, in seconds (30)
 BILATERAL_MAX_BODY_MB   the largest request body accepted (16)
 BILATERAL_ROW_LIMIT     the most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) an answer holds (100000; 0: none)
-BILATERAL_REQUEST_TIME_S  how long a client may take to send a request's head and a body up to 1 MB (20)
+BILATERAL_REQUEST_TIME_S  how long a client may take to send a request, or to take any of its answer (20)
 BILATERAL_ALLOW_DATASETS  comma-separated IRI prefixes a query may name as dataset, LOAD or SERVICE
                           beyond the store's own graphs (none)
 BILATERAL_ENDPOINT_TOKEN  the bearer token sent to the SPARQL server behind --endpoint, for its writes (none)

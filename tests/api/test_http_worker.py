@@ -25,10 +25,14 @@ def connect(server: BilateralServer) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
 
 
-def raw_connection(server: BilateralServer) -> socket.socket:
+def raw_connection_address(server: BilateralServer) -> tuple[str, int]:
     parts = urlsplit(server.url)
     assert parts.hostname is not None and parts.port is not None
-    return socket.create_connection((parts.hostname, parts.port), timeout=20)
+    return parts.hostname, parts.port
+
+
+def raw_connection(server: BilateralServer) -> socket.socket:
+    return socket.create_connection(raw_connection_address(server), timeout=20)
 
 
 def received(raw: socket.socket) -> bytes:
@@ -190,4 +194,114 @@ def test_a_request_sent_in_part_behind_a_whole_one_holds_no_thread(impatient_ser
         assert received(pipelined[0]).count(b"HTTP/1.1 200 OK") == 2
     finally:
         for raw in pipelined:
+            raw.close()
+
+
+def answered_at_once(server: BilateralServer, within_s: float = 1.0) -> None:
+    connection = connect(server)
+    started = time.monotonic()
+    assert ask(connection) == b'{"head":{},"boolean":true}'
+    assert time.monotonic() - started < within_s
+    connection.close()
+
+
+def test_large_and_chunked_bodies_sent_slowly_hold_no_thread(impatient_server: BilateralServer) -> None:
+    # 10 clients announce a 2 MB body (the limit is 16 MB) and 4 send chunks, all a little at a time.
+    slow = [raw_connection(impatient_server) for _ in range(14)]
+    form = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    for number, raw in enumerate(slow):
+        framing = b"Content-Length: 2000000\r\n\r\n" if number < 10 else b"Transfer-Encoding: chunked\r\n\r\n"
+        raw.sendall(form + framing)
+    try:
+        for _ in range(3):
+            answered_at_once(impatient_server)
+            for raw in slow:
+                raw.sendall(b"query=" if raw in slow[:10] else b"3\r\nabc\r\n")
+            time.sleep(0.2)
+    finally:
+        for raw in slow:
+            raw.close()
+
+
+def test_a_body_over_the_limit_is_answered_413_before_it_is_sent(seeded_server: BilateralServer) -> None:
+    over = 17 * 1024 * 1024  # the limit is 16 MB
+    heads = [
+        f"PUT /store?graph=urn:x:big HTTP/1.1\r\nHost: x\r\nContent-Length: {over}\r\n\r\n".encode(),
+        f"PUT /store?graph=urn:x:big HTTP/1.1\r\nHost: x\r\nContent-Length: {over}\r\nExpect: 100-continue\r\n\r\n".encode(),
+        f"PUT /store HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{over:x}\r\n".encode(),
+    ]
+    refused = [raw_connection(seeded_server) for _ in range(12)]
+    try:
+        started = time.monotonic()
+        for number, raw in enumerate(refused):
+            raw.sendall(heads[number % len(heads)])
+        for raw in refused:  # each answered without its body, and its connection closed
+            head, _, body = received(raw).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 413 ") and b"\r\nConnection: close" in head
+            problem = json.loads(body)
+            assert problem["status"] == 413 and problem["instance"] == "/store"
+            assert "BILATERAL_MAX_BODY_MB" in problem["detail"]
+        assert time.monotonic() - started < 5
+        answered_at_once(seeded_server)
+    finally:
+        for raw in refused:
+            raw.close()
+
+
+def test_expect_100_continue_is_answered_once_before_the_body(seeded_server: BilateralServer) -> None:
+    form = b"query=" + quote("ASK {}").encode()
+    with raw_connection(seeded_server) as raw:
+        raw.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(form)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n".encode()
+        )
+        assert raw.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        raw.sendall(form)
+        answer = received(raw)
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"100 Continue" not in answer
+    assert answer.endswith(b'{"head":{},"boolean":true}')
+
+
+def test_clients_that_keep_their_socket_after_connection_close_stall_nobody(seeded_server: BilateralServer) -> None:
+    # The server closes each connection when the client has closed its side, or after 2 s: meanwhile its
+    # poller serves everyone else (gunicorn waited on each in turn, 2 s each, serving no one).
+    lingering = [raw_connection(seeded_server) for _ in range(12)]
+    try:
+        for raw in lingering:
+            raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.3)
+        answered_at_once(seeded_server)
+        for raw in lingering:
+            answer = received(raw)  # the whole answer, then the end of the connection
+            assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b'"status":"ok"}\n')
+    finally:
+        for raw in lingering:
+            raw.close()
+
+
+def test_a_client_that_reads_none_of_its_answer_holds_no_thread(impatient_server: BilateralServer) -> None:
+    # 10 clients (the server has 8 request threads) ask for some 15 MB each and read nothing: their answers
+    # wait on the poller, and each connection is closed once its client has taken nothing for the request
+    # time (2 s here).
+    query = quote("SELECT ?s ?p ?o WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 60000")
+    readers = []
+    for _ in range(10):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+        raw.settimeout(20)
+        raw.connect(raw_connection_address(impatient_server))
+        raw.sendall(f"GET /sparql?query={query} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n".encode())
+        readers.append(raw)
+    try:
+        answered_at_once(impatient_server, within_s=10)  # the 10 answers computed, none of them sent whole
+        time.sleep(4)  # longer than the request time, and the poller's once-a-second sweep
+        for raw in readers:
+            head, _, body = received(raw).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ")
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.startswith(b"Content-Length"))
+            )
+            assert length > 10_000_000 and len(body) < length  # cut off
+    finally:
+        for raw in readers:
             raw.close()
