@@ -17,8 +17,8 @@ it, a request still arriving is answered 503.
 
 **Answers leave without a thread.** A thread writes its answer without waiting for the client
 (`api.response_sending`); the poller sends what the client has not yet taken, and closes a connection whose
-client takes nothing for the request time. A connection is closed gracefully (its client's leftover bytes
-read until it closes, 2 s at most) by the poller too, where gunicorn waited on its main thread.
+client takes nothing for the request time. Connections are closed on the poller too, and a full worker
+makes room for a new one (`api.worker_connections`).
 
 **A thread lingers on a kept-alive connection.** `gthread` hands a kept-alive connection back to its
 poller after every request: the request thread tells the main thread (through a pipe), which registers the
@@ -49,16 +49,13 @@ from api.request_arrival import CONTINUE, Verdict, expects_continue, has_arrived
 from api.response_sending import Outgoing, SendingSocket
 from api.settings import Settings
 from api.unreadable_requests import ProblemWriter
+from api.worker_connections import BUSY, RoomyThreadWorker
 
 LINGER_S = 0.02
 """How long a thread waits on a kept-alive connection for its next request before giving it back."""
 BUFFERED_BYTES = 256 * 1024 * 1024
 """The most the poller holds of requests still arriving, all connections together: a request that would
 take it past this is answered 503, so that many large uploads at once cannot exhaust the memory."""
-CLOSE_LINGER_S = 2.0
-"""How long a connection being closed waits for the client to close its side (gunicorn's wait)."""
-CLOSE_DRAIN_BYTES = 65536
-"""How much a connection being closed reads of what the client still sends before closing anyway."""
 OUTGOING_BYTES = 256 * 1024 * 1024
 """The most a worker's connections hold of responses their clients have not taken yet, all together."""
 STOPPING_WAIT_S = 1.0
@@ -80,20 +77,9 @@ class _Arrival:
         self.conn, self.data, self.deadline, self.continued = conn, bytearray(), deadline, False
 
 
-class _Closing:
-    """A connection being closed: its socket, by when it is closed whatever comes, and what was read."""
-
-    __slots__ = ("deadline", "drained", "sock")
-
-    def __init__(self, sock: socket.socket, deadline: float):
-        self.sock, self.deadline, self.drained = sock, deadline, 0
-
-
 class _Connection(TConn):  # type: ignore[misc]
-    """gunicorn's connection, closed gracefully by its worker's poller: gunicorn's own graceful close waits
-    for the client to close, up to 2 s, on the worker's main thread, which meanwhile accepted and read
-    nothing. Twelve clients that sent `Connection: close` and kept their sockets open stalled the server
-    for 16 s."""
+    """gunicorn's connection, whose answers leave without waiting for the client (`SendingSocket`), closed
+    gracefully by its worker's poller (`RoomyThreadWorker.close_gracefully`)."""
 
     def __init__(self, worker: LingeringThreadWorker, sock: socket.socket, *args: Any):
         super().__init__(worker.cfg, SendingSocket(sock, worker.outgoing, worker.request_time_s), *args)
@@ -121,7 +107,7 @@ def next_request_within(connection: Any, seconds: float, max_body_bytes: int) ->
     return not waiting or (len(waiting) < _PEEKED_BYTES and has_arrived(waiting, max_body_bytes))
 
 
-class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
+class LingeringThreadWorker(RoomyThreadWorker):
     """`gthread`, taking requests once they have arrived, with a request thread that keeps serving its
     connection while requests keep coming, and problem documents for requests it cannot read."""
 
@@ -131,17 +117,26 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
         self.max_body_bytes: int = getattr(settings, "max_body_bytes", Settings.max_body_bytes)
         self.arrivals: deque[_Arrival] = deque()  # by deadline: each is now plus the same request time
         self.buffered = 0  # bytes of the arrivals' data, all together
-        self.closing: deque[_Closing] = deque()  # by deadline
         self.outgoing = Outgoing(OUTGOING_BYTES)
         self.sending: set[Any] = set()  # connections whose responses the poller is sending
         super().init_process()
 
     def accept(self, listener: socket.socket) -> None:
+        if self.held() >= self.room:
+            self.warn_full("full")
+            self._make_room()
         try:
             client, address = listener.accept()
         except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            if error.errno in (errno.EMFILE, errno.ENFILE):  # the reserve is spent: close one, accept later
+                self.warn_full("out of open files")
+                if not self._make_room():
+                    time.sleep(0.01)  # every connection busy: do not spin on the listener meanwhile
+            elif error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
+            return
+        if self.held() >= self.room:  # every connection has its request in hand
+            self.refuse(client)
             return
         self.nr_conns += 1
         self._await_request(_Connection(self, client, address, listener.getsockname()))  # non-blocking
@@ -196,6 +191,17 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
             except OSError:
                 self._end_arrival(conn)
 
+    def _make_room(self) -> bool:
+        """`make_room`, else end the request that has been arriving longest (503). Whether room was made."""
+        if self.make_room():
+            return True
+        while self.arrivals:
+            arrival = self.arrivals.popleft()
+            if arrival.conn.arrival is arrival:
+                self._end_arrival(arrival.conn, BUSY if arrival.data else b"")
+                return True
+        return False
+
     def _release(self, arrival: _Arrival) -> None:
         """Forget an arrival's data: it went to a thread, or its connection is ending."""
         self.buffered -= len(arrival.data)
@@ -219,47 +225,13 @@ class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
             return
         self.close_gracefully(conn.sock)  # not a reset, which could discard the answer before it is read
 
-    def close_gracefully(self, sock: socket.socket) -> None:
-        """Close a connection as RFC 9112 (section 9.6) asks: end the sending side, read what the client
-        still sends until it closes, CLOSE_LINGER_S at most, then close; the poller does the reading."""
-        try:
-            sock.shutdown(socket.SHUT_WR)
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            return
-        closing = _Closing(sock, time.monotonic() + CLOSE_LINGER_S)
-        self.closing.append(closing)
-        self.poller.register(sock, selectors.EVENT_READ, partial(self._read_closing, closing))
-
-    def _read_closing(self, closing: _Closing, _client: object = None) -> None:
-        try:
-            data = closing.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        closing.drained += len(data)
-        if not data or closing.drained >= CLOSE_DRAIN_BYTES:
-            self._close(closing)
-
-    def _close(self, closing: _Closing) -> None:
-        if closing.sock.fileno() < 0:
-            return
-        try:
-            self.poller.unregister(closing.sock)
-        except (KeyError, ValueError, OSError):
-            pass
-        closing.sock.close()
-
     def murder_pending(self) -> None:
         """Besides gunicorn's, end the requests that have not arrived in time and the closings that have
         lingered long enough (called once a second); a stopping worker ends the connections that have sent
         nothing for STOPPING_WAIT_S."""
         super().murder_pending()
         now = time.monotonic()
-        while self.closing and self.closing[0].deadline <= now:
-            self._close(self.closing.popleft())
+        self.end_closings(now)
         for conn in [c for c in self.sending if c.sock.stalled(now)]:
             self.log.warning("%s took nothing of its answer for %g s; closed", conn.client, self.request_time_s)
             self._stop_sending(conn)

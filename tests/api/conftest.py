@@ -5,12 +5,14 @@ one worker process) or by a separate `oxigraph serve` given as --endpoint."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -32,10 +34,15 @@ def store() -> EmbeddedStore:
     return store
 
 
+def limit_open_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 class BilateralServer:
     """`bilateral serve` as a child process; `url` once /health answers."""
 
-    def __init__(self, store_dir: Path, *extra: str, env: dict[str, str] | None = None):
+    def __init__(self, store_dir: Path, *extra: str, env: dict[str, str] | None = None, open_files: int | None = None):
+        """`open_files`: the server's limit of open files, soft and hard."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -57,8 +64,14 @@ class BilateralServer:
             *extra,
         ]
         self.log = (store_dir.parent / f"serve-{self.port}.log").open("w")
+        limit = None if open_files is None else partial(limit_open_files, open_files)
         self.process = subprocess.Popen(
-            command, env=environment, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=limit,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

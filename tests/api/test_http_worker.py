@@ -9,6 +9,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -305,3 +306,24 @@ def test_a_client_that_reads_none_of_its_answer_holds_no_thread(impatient_server
     finally:
         for raw in readers:
             raw.close()
+
+
+def test_a_full_worker_makes_room_for_a_new_connection(tmp_path: Path) -> None:
+    # The server may open 256 files: room for 192 connections. 300 idle ones neither end the worker (which
+    # ran out of files before, losing every request in it) nor keep a new client waiting: the oldest close.
+    server = BilateralServer(tmp_path / "store", open_files=256)
+    idle: list[socket.socket] = []
+    try:
+        idle += [raw_connection(server) for _ in range(300)]
+        time.sleep(0.5)
+        answered_at_once(server)
+        for raw in idle[:50]:
+            raw.settimeout(5)
+            assert raw.recv(1) == b""  # closed without an answer: it had sent nothing
+        log = Path(server.log.name).read_text()
+        assert "Exception in worker process" not in log and log.count("Booting worker") == 1
+        assert "connections held, room for 192; closing idle ones" in log
+    finally:
+        for raw in idle:
+            raw.close()
+        server.stop()
