@@ -11,7 +11,7 @@ import csv
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -22,6 +22,7 @@ from api.cli_options import (
     ctrl_c_ends_at_once,
     network_filter,
     network_options,
+    on_parser_stack,
     open_from,
     read_files,
     read_query,
@@ -35,6 +36,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import projected_as_written, query_form, selects_all
+from graph.store import Store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,13 +140,7 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
         try:
             out = sys.stdout.buffer
             with ctrl_c_ends_at_once():
-                if fmt == "table" or (fmt is None and sys.stdout.isatty()):
-                    write_answer(store, full, form, out)
-                else:
-                    default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
-                    if form == "SELECT" and isinstance(store, EmbeddedStore) and selects_all(full):
-                        full = projected_as_written(full, store.stream_select(full).variables)  # not yet run
-                    store.serialize(full, fmt or default, out)
+                on_parser_stack(lambda: _answer(store, full, form, fmt, out))
                 out.flush()
         except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
@@ -159,6 +155,17 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
                     column=error.column,
                 ) from None
             raise
+
+
+def _answer(store: Store, query: str, form: str, fmt: str | None, out: IO[bytes]) -> None:
+    """Write a query's answer: a table on a terminal, else `fmt` or the form's usual format."""
+    if fmt == "table" or (fmt is None and sys.stdout.isatty()):
+        write_answer(store, query, form, out)
+        return
+    default = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else ("json" if form == "ASK" else "tsv")
+    if form == "SELECT" and isinstance(store, EmbeddedStore) and selects_all(query):
+        query = projected_as_written(query, store.stream_select(query).variables)  # not yet run
+    store.serialize(query, fmt or default, out)
 
 
 @main.command()

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -24,9 +24,11 @@ from graph.errors import BilateralError, StoreUnavailable, ValidationFailed, dis
 from graph.formats import rdf_format
 from graph.loading import stage_files
 from graph.parsing import Staged, stage
+from graph.sparql_text import PARSER_STACK_BYTES
 from graph.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 REMOTE_URLS = (
@@ -118,6 +120,30 @@ def reported(command: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def on_parser_stack(call: Callable[[], T]) -> T:
+    """`call()` on a thread whose stack takes what Oxigraph's SPARQL parser may need (PARSER_STACK_BYTES):
+    on the main thread's 8 MB a query summing 8,000 terms ended the process. Its exception is raised here."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, whatever it is
+            outcome.append((False, error))
+
+    previous = threading.stack_size(PARSER_STACK_BYTES)
+    try:
+        thread = threading.Thread(target=run, name="query", daemon=True)
+        thread.start()  # the size is taken when the thread starts
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    done, value = outcome[0]
+    if done:
+        return cast(T, value)
+    raise value
 
 
 @contextmanager

@@ -37,6 +37,7 @@ import errno
 import select
 import selectors
 import socket
+import threading
 import time
 from collections import deque
 from functools import partial
@@ -50,6 +51,7 @@ from api.response_sending import Outgoing, SendingSocket
 from api.settings import Settings
 from api.unreadable_requests import ProblemWriter
 from api.worker_connections import BUSY, RoomyThreadWorker
+from graph.sparql_text import PARSER_STACK_BYTES
 
 LINGER_S = 0.02
 """How long a thread waits on a kept-alive connection for its next request before giving it back."""
@@ -119,6 +121,9 @@ class LingeringThreadWorker(RoomyThreadWorker):
         self.buffered = 0  # bytes of the arrivals' data, all together
         self.outgoing = Outgoing(OUTGOING_BYTES)
         self.sending: set[Any] = set()  # connections whose responses the poller is sending
+        # The request threads, started from here on, hand queries to Oxigraph's parser: a sum of 8,000 terms
+        # overflowed the usual 8 MB and ended the worker (SIGSEGV).
+        threading.stack_size(PARSER_STACK_BYTES)
         super().init_process()
 
     def accept(self, listener: socket.socket) -> None:

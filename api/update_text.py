@@ -15,7 +15,15 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
-from graph.sparql_text import blank_literals, declarations, group_end, keywords, syntax_error, without_comments
+from graph.sparql_text import (
+    blank_literals,
+    declarations,
+    group_end,
+    keywords,
+    refuse_deep_nesting,
+    syntax_error,
+    without_comments,
+)
 
 KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
     r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
@@ -162,6 +170,10 @@ def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyn
     runs any of it, and stops at the first operation that fails: one put first that always fails (DROP of a
     graph an empty store lacks, after the request's PREFIX and BASE, where Oxigraph reads them only) lets
     it parse the update and run nothing of it, however costly its WHERE."""
+    try:
+        refuse_deep_nesting(update)
+    except QuerySyntaxError as error:
+        return error
     at = _PROLOGUE_BLANKED.match(blank_literals(update)).end()  # type: ignore[union-attr] # always matches
     try:
         ox.Store().update(f"{update[:at]}{_FAILING}{update[at:]}", base_iri=base_iri)

@@ -31,6 +31,7 @@ from graph.sparql_text import (
     lone_where,
     query_dataset,
     reads_default_graph,
+    refuse_deep_nesting,
     syntax_error,
     with_dataset,
 )
@@ -109,6 +110,7 @@ class EmbeddedStore(Store):
     def _run(
         self, query: str, dataset: Dataset | None = None, base_iri: str | None = None
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        refuse_deep_nesting(query)
         try:
             if dataset:
                 return self._store.query(
@@ -200,6 +202,7 @@ class EmbeddedStore(Store):
             output.write(written)
 
     def update(self, update: str, dataset: Dataset | None = None, base_iri: str | None = None) -> None:
+        refuse_deep_nesting(update)
         if dataset:  # the protocol's using-graph-uri / using-named-graph-uri
             update = with_dataset(update, list(dataset.default), list(dataset.named))
         elif has_where(update) and (graphs := self.named_graphs()) and self._union_needed(update, len(graphs)):

@@ -28,7 +28,7 @@ from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_lar
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreUnavailable
 from graph.namespaces import graph_node
 from graph.parsing import load_file
-from graph.sparql_text import query_form
+from graph.sparql_text import query_form, refuse_deep_nesting
 from graph.store import (
     Dataset,
     GraphData,
@@ -138,6 +138,7 @@ class RemoteStore(Store):
     def _send(
         self, url: str, text: str, accept: str | None = None, *, is_update: bool = False, dataset: Dataset | None = None
     ) -> HTTPResponse:
+        refuse_deep_nesting(text)  # servers on Oxigraph's parser crash on it
         wrapper = self._wrapper(url, text, accept, is_update=is_update, dataset=dataset)
         try:
             response, _ = wrapper._query()
@@ -223,6 +224,7 @@ class RemoteStore(Store):
         # The raw answer is streamed over a kept-alive connection from a pool shared by the process's
         # threads: on a busy server a new connection per query (as SPARQLWrapper opens), or even requests'
         # per-call bookkeeping, costs more than a point query itself.
+        refuse_deep_nesting(query)
         self._union_known()
         dataset = dataset or own_dataset(query, base_iri)  # the server reads the union for any query otherwise
         params = (

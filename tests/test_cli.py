@@ -282,6 +282,18 @@ def test_query_results_that_cannot_be_written_or_evaluated_end_cleanly(tmp_path:
         assert failed.returncode == 2 and "error: The query failed while it ran" in failed.stderr, failed.stderr
 
 
+def test_a_query_past_what_the_parser_survives_is_refused_or_answered_not_a_crash(tmp_path: Path) -> None:
+    # Both ended the process in Oxigraph's parser (SIGSEGV): deep nesting is refused with the place (the
+    # line counted without the prefixes the command adds), a long sum is answered on a deep enough stack.
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    deep = bilateral("query", "--store", store, "ASK {\n FILTER(" + "(" * 5000 + "true" + ")" * 5000 + ") }")
+    assert deep.returncode == 2 and "error: SPARQL syntax error at line 2, column 71" in deep.stderr, deep.stderr
+    assert "more than 64 deep" in deep.stderr
+    chain = bilateral("query", "--store", store, "ASK { FILTER(" + " + ".join(["1"] * 9000) + " > 0) }")
+    assert chain.returncode == 0 and chain.stdout == '{"head":{},"boolean":true}', chain.stderr
+
+
 def test_a_large_answer_is_laid_out_as_it_comes(tmp_path: Path) -> None:
     from api.tables import MEASURED_ROWS, PRETTY_AT_MOST
 

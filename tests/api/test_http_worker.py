@@ -13,11 +13,13 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
+import requests
 
 from api.http_worker import LINGER_S
 from tests.api.conftest import BilateralServer
 
 ASK = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
+JSON = "application/sparql-results+json"
 
 
 def connect(server: BilateralServer) -> http.client.HTTPConnection:
@@ -327,3 +329,19 @@ def test_a_full_worker_makes_room_for_a_new_connection(tmp_path: Path) -> None:
         for raw in idle:
             raw.close()
         server.stop()
+
+
+def test_a_query_past_what_the_parser_survives_ends_no_worker(impatient_server: BilateralServer) -> None:
+    # 5,000 nested parentheses are refused, with the place, before the parser sees them; a sum of 10,000
+    # terms, which overflowed the parser's stack on an 8 MB thread and ended the worker, is answered.
+    deep = "ASK { FILTER(" + "(" * 5000 + "true" + ")" * 5000 + ") }"
+    refused = requests.post(f"{impatient_server.url}/sparql", data={"query": deep}, timeout=30)
+    assert refused.status_code == 400 and refused.headers["Content-Type"] == "application/problem+json"
+    assert "at most 64 levels" in refused.json()["detail"] and "error at 1:76:" in refused.json()["detail"]
+    chain = "ASK { FILTER(" + " + ".join(["1"] * 10_000) + " > 0) }"
+    answered = requests.post(
+        f"{impatient_server.url}/sparql", data={"query": chain}, headers={"Accept": JSON}, timeout=120
+    )
+    assert answered.status_code == 200 and answered.json()["boolean"] is True
+    log = Path(impatient_server.log.name).read_text()
+    assert log.count("Booting worker") == 1 and "exited with code" not in log

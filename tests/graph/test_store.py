@@ -151,6 +151,31 @@ def test_query_syntax_error_names_the_position(store: Store) -> None:
     assert caught.value.line == 1 and caught.value.column is not None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "?o" + ")" * 5000 + ") }",
+        "SELECT * WHERE " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000,
+        "ASK { ?s ?p " + "[ ?p " * 100 + "?o" + " ]" * 100 + " }",
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "!" * 10000 + "bound(?o)) }",
+        "INSERT DATA { <urn:x:a> <urn:x:p> " + "[ <urn:x:q> " * 20000 + "1" + " ]" * 20000 + " }",
+    ],
+    ids=["parentheses", "groups", "blank-nodes", "negations", "update"],
+)
+def test_a_request_nested_past_what_the_parser_survives_is_refused_with_the_place(store: Store, text: str) -> None:
+    # Each ended the process in Oxigraph's parser (a stack overflow), or (the blank nodes) took 1 s and more.
+    store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
+    with pytest.raises(QuerySyntaxError, match="at most 64 levels") as caught:
+        if text.startswith("INSERT"):
+            store.update(text)
+        else:
+            store.serialize(text, "json" if "SELECT" in text or "ASK" in text else "ntriples", io.BytesIO())
+    assert caught.value.line == 1 and caught.value.column is not None and caught.value.column > 64
+    assert store.count() == 3
+    nested = "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 60 + "bound(?o)" + ")" * 60 + ") }"
+    assert len(store.select(nested).rows) == 3  # 63 levels with the braces and bound(): read
+
+
 def test_dropping_a_graph_the_store_lacks_says_so_and_how_to_go_on(store: Store) -> None:
     store.load(DATA, ox.RdfFormat.N_TRIPLES, graph=G1)
     never = "urn:x:never-written"  # a name of its own: a server may keep an emptied graph's name
