@@ -11,6 +11,7 @@ import socket
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,13 +125,18 @@ def reported(command: F) -> F:
 
 def on_parser_stack(call: Callable[[], T]) -> T:
     """`call()` on a thread whose stack takes what Oxigraph's SPARQL parser may need (PARSER_STACK_BYTES):
-    on the main thread's 8 MB a query summing 8,000 terms ended the process. Its exception is raised here."""
+    on the main thread's 8 MB a query summing 8,000 terms ended the process. Its exception is raised here,
+    without the frames it was raised through (pyoxigraph's results refuse to be freed on another thread):
+    their text goes with an error that is not one of ours."""
     outcome: list[tuple[bool, Any]] = []
 
     def run() -> None:
         try:
             outcome.append((True, call()))
         except BaseException as error:  # noqa: BLE001 - handed to the caller, whatever it is
+            if not isinstance(error, BilateralError | OSError):
+                error.add_note("".join(traceback.format_exception(error)).rstrip())
+            error.__traceback__ = error.__context__ = None
             outcome.append((False, error))
 
     previous = threading.stack_size(PARSER_STACK_BYTES)

@@ -24,7 +24,7 @@ from graph.errors import (
 )
 from graph.formats import rdf_format, results_format
 from graph.namespaces import graph_node
-from graph.parsing import load_file
+from graph.parsing import checked_input, load_file
 from graph.sparql_text import (
     declarations,
     has_where,
@@ -265,7 +265,7 @@ class EmbeddedStore(Store):
         if isinstance(data, Path):
             load_file(self._store.bulk_load, data, format=format, to_graph=target)
         else:
-            self._store.bulk_load(input=data, format=format, to_graph=target)
+            self._store.bulk_load(input=checked_input(data, format, "the data"), format=format, to_graph=target)
 
     def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         if graphs:
