@@ -74,6 +74,7 @@ from graph.sparql_text import (
     group_end,
     network_targets,
     operation_spans,
+    refuse_deep_nesting,
     without_comments,
 )
 from graph.store import Store
@@ -347,6 +348,7 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     and what remains of the nodes it deletes from or empties graphs of (`api.what_remains`), checked in
     context without the deleted triples and the emptied graphs.
     Relative IRIs resolve against `base_iri` (the endpoint's URL), as the engine resolves them."""
+    refuse_deep_nesting(update)  # here, so that the place it names is in the text sent, not in a preview's
     prologue = prologue_of(update)
     head = head_of(prologue, base_iri)
     try:
