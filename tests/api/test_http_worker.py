@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from api.http_worker import LINGER_S
-from tests.api.conftest import BilateralServer
+from tests.api.conftest import TOKEN, BilateralServer
 
 ASK = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
 JSON = "application/sparql-results+json"
@@ -343,5 +343,13 @@ def test_a_query_past_what_the_parser_survives_ends_no_worker(impatient_server: 
         f"{impatient_server.url}/sparql", data={"query": chain}, headers={"Accept": JSON}, timeout=120
     )
     assert answered.status_code == 200 and answered.json()["boolean"] is True
+    update = "DELETE { GRAPH ?g { ?s ?p ?o } }\nWHERE { GRAPH ?g { " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000 + " } }"
+    refused = requests.post(
+        f"{impatient_server.url}/sparql",
+        data={"update": update},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+    assert refused.status_code == 400 and "error at 2:82: the request nests brackets" in refused.json()["detail"]
     log = Path(impatient_server.log.name).read_text()
     assert log.count("Booting worker") == 1 and "exited with code" not in log
