@@ -43,7 +43,7 @@ from collections import deque
 from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import TConn
 
 from api.problems import TOO_LARGE, problem_message
 from api.request_arrival import CONTINUE, Verdict, expects_continue, has_arrived, judged, request_target
@@ -290,7 +290,7 @@ class LingeringThreadWorker(RoomyThreadWorker):
             super().finish_request(conn, fs)
             return
         self.sending.add(conn)
-        then = partial(ThreadWorker.finish_request, self, conn, fs)
+        then = partial(super().finish_request, conn, fs)
         self.poller.register(conn.sock, selectors.EVENT_WRITE, partial(self._send_more, conn, then))
 
     def _send_more(self, conn: Any, then: Any, _client: object = None) -> None:
