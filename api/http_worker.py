@@ -50,7 +50,7 @@ from api.request_arrival import CONTINUE, Verdict, expects_continue, has_arrived
 from api.response_sending import Outgoing, SendingSocket
 from api.settings import Settings
 from api.unreadable_requests import ProblemWriter
-from api.worker_connections import BUSY, RoomyThreadWorker
+from api.worker_connections import BUSY, RoomyThreadWorker, received
 from graph.sparql_text import PARSER_STACK_BYTES
 
 LINGER_S = 0.02
@@ -163,12 +163,9 @@ class LingeringThreadWorker(RoomyThreadWorker):
     def _read_arriving(self, conn: Any, _client: object = None) -> None:
         """Read what has arrived of a request, without waiting; hand it to a thread once it is whole."""
         arrival: _Arrival = conn.arrival
-        try:
-            data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = received(conn.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:  # the client went away
             self._end_arrival(conn)
             return
@@ -213,10 +210,7 @@ class LingeringThreadWorker(RoomyThreadWorker):
         arrival.conn.arrival = None
 
     def _end_arrival(self, conn: Any, answer: bytes = b"") -> None:
-        try:
-            self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
+        self.stop_polling(conn.sock)
         if conn.arrival is not None:
             self._release(conn.arrival)
         self.nr_conns -= 1
@@ -306,12 +300,7 @@ class LingeringThreadWorker(RoomyThreadWorker):
 
     def _stop_sending(self, conn: Any) -> None:
         self.sending.discard(conn)
-        try:
-            self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
-        self.nr_conns -= 1
-        conn.close()
+        self.drop(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         # A thread only takes a request whose body is there (the poller sent `100 Continue` if it was asked):

@@ -23,6 +23,7 @@ import socket
 import time
 from collections import deque
 from functools import partial
+from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -58,6 +59,17 @@ def connection_room() -> int:
         except (ValueError, OSError):
             pass
     return max(8, min(MAX_CONNECTIONS, soft - max(64, soft // 8)))
+
+
+def received(sock: socket.socket) -> bytes | None:
+    """What has arrived on a non-blocking socket, without waiting: None if nothing yet, b"" if the client
+    has gone (or the socket failed)."""
+    try:
+        return sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
 
 
 class _Closing:
@@ -99,12 +111,9 @@ class RoomyThreadWorker(ThreadWorker):  # type: ignore[misc]
         self.poller.register(sock, selectors.EVENT_READ, partial(self._read_closing, closing))
 
     def _read_closing(self, closing: _Closing, _client: object = None) -> None:
-        try:
-            data = closing.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = received(closing.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         closing.drained += len(data)
         if not data or closing.drained >= CLOSE_DRAIN_BYTES:
             self._close(closing)
@@ -112,10 +121,7 @@ class RoomyThreadWorker(ThreadWorker):  # type: ignore[misc]
     def _close(self, closing: _Closing) -> None:
         if closing.sock.fileno() < 0:
             return
-        try:
-            self.poller.unregister(closing.sock)
-        except (KeyError, ValueError, OSError):
-            pass
+        self.stop_polling(closing.sock)
         closing.sock.close()
         self.closings -= 1
 
@@ -133,15 +139,22 @@ class RoomyThreadWorker(ThreadWorker):  # type: ignore[misc]
                 self._close(closing)
                 return True
         if self.keepalived_conns:
-            conn = self.keepalived_conns.popleft()
-            try:
-                self.poller.unregister(conn.sock)
-            except (KeyError, ValueError, OSError):
-                pass
-            self.nr_conns -= 1
-            conn.close()
+            self.drop(self.keepalived_conns.popleft())
             return True
         return False
+
+    def stop_polling(self, sock: socket.socket) -> None:
+        """Take a socket off the poller, if it is there."""
+        try:
+            self.poller.unregister(sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def drop(self, conn: Any) -> None:
+        """Close a connection at once, and count it out of the worker's."""
+        self.stop_polling(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
 
     def warn_full(self, why: str) -> None:
         """Log that the worker is full, once a minute at most."""
