@@ -25,7 +25,7 @@ from graph.errors import BilateralError, StoreUnavailable, ValidationFailed, dis
 from graph.formats import rdf_format
 from graph.loading import stage_files
 from graph.parsing import Staged, stage
-from graph.sparql_text import PARSER_STACK_BYTES
+from graph.sparql_syntax import PARSER_STACK_BYTES
 from graph.store import Store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])

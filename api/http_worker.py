@@ -51,7 +51,7 @@ from api.response_sending import Outgoing, SendingSocket
 from api.settings import Settings
 from api.unreadable_requests import ProblemWriter
 from api.worker_connections import BUSY, RoomyThreadWorker, received
-from graph.sparql_text import PARSER_STACK_BYTES
+from graph.sparql_syntax import PARSER_STACK_BYTES
 
 LINGER_S = 0.02
 """How long a thread waits on a kept-alive connection for its next request before giving it back."""

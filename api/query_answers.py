@@ -20,7 +20,8 @@ from api.row_limit import TRUNCATED, cut, limited_query
 from api.settings import Settings
 from graph.errors import QuerySyntaxError
 from graph.formats import rdf_format, results_format
-from graph.sparql_text import query_form, refuse_network, selects_all, syntax_error_of, written_order
+from graph.sparql_syntax import syntax_error_of
+from graph.sparql_text import query_form, refuse_network, selects_all, written_order
 from graph.store import Dataset, Store, own_dataset
 
 

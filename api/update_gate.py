@@ -69,14 +69,8 @@ from api.what_remains import stage_what_remains
 from graph.errors import InputError, RefusedInput, ValidationFailed
 from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
-from graph.sparql_text import (
-    blank_literals,
-    group_end,
-    network_targets,
-    operation_spans,
-    refuse_deep_nesting,
-    without_comments,
-)
+from graph.sparql_syntax import refuse_deep_nesting
+from graph.sparql_text import blank_literals, group_end, network_targets, operation_spans, without_comments
 from graph.store import Store
 from graph.validation import Validator
 

@@ -15,15 +15,8 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
-from graph.sparql_text import (
-    blank_literals,
-    declarations,
-    group_end,
-    keywords,
-    refuse_deep_nesting,
-    syntax_error,
-    without_comments,
-)
+from graph.sparql_syntax import refuse_deep_nesting, syntax_error
+from graph.sparql_text import blank_literals, declarations, group_end, keywords, without_comments
 
 KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
     r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"

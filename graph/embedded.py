@@ -25,16 +25,8 @@ from graph.errors import (
 from graph.formats import rdf_format, results_format
 from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
-from graph.sparql_text import (
-    declarations,
-    has_where,
-    lone_where,
-    query_dataset,
-    reads_default_graph,
-    refuse_deep_nesting,
-    syntax_error,
-    with_dataset,
-)
+from graph.sparql_syntax import refuse_deep_nesting, syntax_error
+from graph.sparql_text import declarations, has_where, lone_where, query_dataset, reads_default_graph, with_dataset
 from graph.store import (
     Dataset,
     GraphData,

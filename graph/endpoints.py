@@ -19,7 +19,7 @@ from graph.errors import (
     graph_existence_error,
 )
 from graph.report import ValidationReport, ValidationResult
-from graph.sparql_text import syntax_error
+from graph.sparql_syntax import syntax_error
 
 
 def sibling_urls(endpoint: str) -> tuple[str, str, str]:

@@ -28,7 +28,8 @@ from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_lar
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreUnavailable
 from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
-from graph.sparql_text import query_form, refuse_deep_nesting
+from graph.sparql_syntax import refuse_deep_nesting
+from graph.sparql_text import query_form
 from graph.store import (
     Dataset,
     GraphData,

@@ -16,8 +16,6 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 
-import pyoxigraph as ox
-
 from graph.errors import QuerySyntaxError, RefusedInput
 
 _LEXEMES = re.compile(
@@ -34,6 +32,7 @@ _NAME_CHAR = re.compile(r"[\w?$:-]")
 """Before a keyword, a character that makes it part of a name. Checked apart: as a lookbehind at the head of
 a pattern it makes every search several times slower."""
 _NETWORK = re.compile(r"(?<![\w?$:-])(SERVICE|LOAD)(?![\w:-])", re.IGNORECASE)
+_TARGET = re.compile(r"\s*(?:SILENT\s*)?<([^>]*)>", re.IGNORECASE)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -249,83 +248,6 @@ def network_targets(text: str) -> list[tuple[str, str | None]]:
         iri = _TARGET.match(text, match.end())
         found.append((match.group(1).upper(), iri.group(1) if iri else None))
     return found
-
-
-MAX_NESTING = 64
-"""The deepest a query or update may nest `(`, `[` and `{`, and the most unary operators (`!`, `-`, `+`) it
-may chain. Oxigraph's parser recurses: on a thread's usual 8 MB stack some 2,200 nested groups or 4,700
-nested parentheses overflow it and end the process (SIGSEGV), a server's worker with every request in it;
-and nested blank nodes in a pattern take time that grows steeply with depth (0.24 s at 64, 3.2 s at 128)."""
-PARSER_STACK_BYTES = 256 * 1024 * 1024
-"""The stack a thread that hands text to Oxigraph's parser should have (address space, used only as deep as
-a call goes). The parser recurses once per operator of a chain too: `1 + 1 + …` of 8,000 terms overflowed
-8 MB; on this stack such a chain runs into any time limit (its parsing takes time growing with its square:
-19 s for 30,000 terms) long before the stack's end."""
-_BRACKET = re.compile(r"[()\[\]{}]")
-_UNARY = re.compile(r"[!+-]")
-_UNARY_RUN = re.compile(rf"(?:[!+-]\s*){{{MAX_NESTING + 1},}}")
-
-
-@recent_texts
-def refuse_deep_nesting(text: str) -> None:
-    """Raise QuerySyntaxError, at the place, if a query or update nests deeper than MAX_NESTING (strings,
-    IRIs and comments aside). Counting the brackets first keeps this to a few microseconds for most texts.
-
-    >>> refuse_deep_nesting("ASK { FILTER(" + "(" * 62 + "1" + ")" * 62 + ") }")  # 64 levels, the braces too
-    >>> refuse_deep_nesting("ASK { FILTER(" + "(" * 63 + "1" + ")" * 63 + ") }")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    graph.errors.QuerySyntaxError: SPARQL syntax error: error at 1:76: the request nests brackets more than 64 deep; ...
-    """
-    brackets = text.count("(") + text.count("[") + text.count("{")
-    if brackets <= MAX_NESTING and text.count("!") + text.count("-") + text.count("+") <= MAX_NESTING:
-        return
-    blanked = blank_literals(text)
-    depth = 0
-    for match in _BRACKET.finditer(blanked) if brackets > MAX_NESTING else ():
-        depth += 1 if match.group() in "([{" else -1
-        if depth > MAX_NESTING:
-            raise _too_deep(text, match.start(), f"nests brackets more than {MAX_NESTING} deep")
-    if run := _UNARY_RUN.search(blanked):
-        past = [m.start() for m in _UNARY.finditer(blanked, run.start(), run.end())][MAX_NESTING]
-        raise _too_deep(text, past, f"chains more than {MAX_NESTING} unary operators")
-
-
-def _too_deep(text: str, at: int, what: str) -> QuerySyntaxError:
-    line = text.count("\n", 0, at) + 1
-    column = at - (text.rfind("\n", 0, at) + 1) + 1
-    return QuerySyntaxError(
-        f"SPARQL syntax error: error at {line}:{column}: the request {what}; this server reads at most "
-        f"{MAX_NESTING} levels, far more than a query needs. Write it flatter (VALUES, IN or UNION in place of "
-        "nesting).",
-        line=line,
-        column=column,
-    )
-
-
-_TARGET = re.compile(r"\s*(?:SILENT\s*)?<([^>]*)>", re.IGNORECASE)
-_POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
-
-
-def syntax_error(message: str) -> QuerySyntaxError:
-    """A QuerySyntaxError carrying the line and column an engine's message names, when it names them."""
-    found = _POSITION.search(message)
-    line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
-    return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
-
-
-def syntax_error_of(query: str) -> QuerySyntaxError | None:
-    """The syntax error Oxigraph's parser finds in a query, or None. The query is parsed against an empty
-    store, so a query that parses reads nothing."""
-    try:
-        refuse_deep_nesting(query)
-    except QuerySyntaxError as error:
-        return error
-    try:
-        ox.Store().query(query)
-    except SyntaxError as error:
-        return syntax_error(str(error))
-    return None
 
 
 def _structure(text: str, chars: str, start: int = 0) -> Iterator[tuple[int, str]]:

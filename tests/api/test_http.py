@@ -4,7 +4,6 @@ auth, refusals, problem+json errors, the pages. The W3C suites and real clients 
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -16,10 +15,8 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.pages import EXAMPLES, SOURCE_COUNT, SOURCES_SHOWN
-from api.row_limit import cut
 from api.settings import Settings, settings_from_env
 from graph.embedded import EmbeddedStore
-from graph.formats import rdf_format
 from graph.loading import init_store
 
 SECRET = "test-secret-123"
@@ -242,74 +239,12 @@ def test_a_full_disk_is_a_507_that_says_so(store: EmbeddedStore) -> None:
     assert body["status"] == 507 and "disk is full" in body["detail"] and "/data" not in body["detail"]
 
 
-def test_graph_store_get_head_and_content_type(client: FlaskClient) -> None:
-    params = {"graph": "https://w3id.org/bilateral/graph/reference"}
-    get = client.get("/store", query_string=params, headers={"Accept": "application/n-triples"})
-    head = client.head("/store", query_string=params, headers={"Accept": "application/n-triples"})
-    assert get.status_code == head.status_code == 200
-    assert get.mimetype == head.mimetype == "application/n-triples" and head.data == b""
-    assert problem(client.get("/store", query_string={"graph": "urn:x:none"}))["status"] == 404
-    assert "https://w3id.org/bilateral/graph/ontology" in json.loads(client.get("/store").data)["graphs"]
-
-
-@pytest.mark.parametrize("accept", ["application/trig", "application/n-quads"])
-def test_the_graph_store_itself_is_the_list_of_graphs_or_the_whole_dataset(client: FlaskClient, accept: str) -> None:
-    listed = {
-        header: json.loads(client.get("/store", headers={"Accept": header}).data)["graphs"]
-        for header in ("", "*/*", "application/json")
-    }
-    assert len({tuple(graphs) for graphs in listed.values()}) == 1
-    dumped = client.get("/store", headers={"Accept": accept})
-    assert dumped.status_code == 200 and dumped.mimetype == accept and "Accept" in dumped.vary
-    quads = list(ox.parse(dumped.data, format=ox.RdfFormat.from_media_type(accept)))
-    dumped.close()
-    assert {q.graph_name.value for q in quads} == set(listed["*/*"])
-    assert problem(client.get("/store", headers={"Accept": "text/turtle"}))["status"] == 406  # one graph only
-
-
 def test_format_takes_file_extensions_too(client: FlaskClient) -> None:
     assert client.get("/ontology", query_string={"format": "ttl"}).mimetype == "text/turtle"
     construct = "CONSTRUCT WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
     assert client.get("/sparql", query_string={"query": construct, "format": "nt"}).mimetype == "application/n-triples"
     assert client.get("/sparql", query_string={"query": ASK, "format": "srx"}).mimetype.endswith("results+xml")
     assert problem(client.get("/ontology", query_string={"format": "csv"}))["status"] == 406
-
-
-def test_graph_store_refuses_unknown_body_types(client: FlaskClient) -> None:
-    response = client.put(
-        "/store", query_string={"graph": "urn:x:g"}, data=b"x", headers={**WRITE, "Content-Type": "image/png"}
-    )
-    assert problem(response)["status"] == 415
-
-
-def test_a_graph_store_write_takes_one_graph_not_a_dataset(client: FlaskClient, store: EmbeddedStore) -> None:
-    trig = b'<urn:x:g> { <urn:x:a> <urn:x:p> "1" } { <urn:x:b> <urn:x:p> "2" }'  # its own graph, and the default
-    put = client.put(
-        "/store", query_string={"graph": "urn:x:g"}, data=trig, headers={**WRITE, "Content-Type": "application/trig"}
-    )
-    assert put.status_code == 201 and store.count("urn:x:g") == 2
-    before = store.named_graphs()
-    for method, where, body, media_type in (
-        ("put", {"graph": "urn:x:g"}, b'<urn:x:other> { <urn:x:a> <urn:x:p> "3" }', "application/trig"),
-        ("post", {"graph": "urn:x:g"}, b'<urn:x:a> <urn:x:p> "3" <urn:x:other> .', "application/n-quads"),
-        ("post", {}, b'<urn:x:other> { <urn:x:a> <urn:x:p> "3" }', "application/trig"),
-    ):
-        response = getattr(client, method)(
-            "/store", query_string=where, data=body, headers={**WRITE, "Content-Type": media_type}
-        )
-        refused = problem(response)
-        assert refused["status"] == 400 and "names graphs of its own (<urn:x:other>)" in refused["detail"]
-    assert store.named_graphs() == before and store.count("urn:x:g") == 2
-
-
-def test_a_malformed_body_names_the_line(client: FlaskClient) -> None:
-    response = client.put(
-        "/store",
-        query_string={"graph": "urn:x:g"},
-        data=b"<urn:a> <urn:b> .\n",
-        headers={**WRITE, "Content-Type": "text/turtle"},
-    )
-    assert problem(response)["status"] == 400 and "line 1" in problem(response)["detail"]
 
 
 def test_pages_health_openapi_and_cors(client: FlaskClient) -> None:
@@ -419,113 +354,6 @@ def test_settings_from_the_environment() -> None:
     for rows in ("-3", "many", "1.5"):
         with pytest.raises(ValueError, match=f"BILATERAL_ROW_LIMIT is a number of rows \\(0 for none\\), not '{rows}'"):
             settings_from_env({"BILATERAL_ROW_LIMIT": rows})
-
-
-def test_select_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
-    client = app_for(store, row_limit=5).test_client()
-    query = "SELECT ?c WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> } ORDER BY ?c"
-    for fmt, rows in (
-        ("json", lambda r: len(json.loads(r.data)["results"]["bindings"])),
-        ("csv", lambda r: len(r.data.decode().strip().splitlines()) - 1),
-        ("xml", lambda r: r.data.count(b"<result>")),
-    ):
-        response = client.get("/sparql", query_string={"query": query, "format": fmt})
-        assert response.status_code == 200 and rows(response) == 5, fmt
-        assert "5" in response.headers["X-Bilateral-Truncated"]
-    whole = client.get("/sparql", query_string={"query": query + " LIMIT 3"})
-    assert len(json.loads(whole.data)["results"]["bindings"]) == 3 and "X-Bilateral-Truncated" not in whole.headers
-    # A trailing VALUES block (after the solution modifiers, in SPARQL's grammar) is no way around the limit.
-    for tail in ("VALUES ?z { UNDEF }", "LIMIT 50 # a comment }\nVALUES (?z) { (UNDEF) }"):
-        valued = client.get("/sparql", query_string={"query": f"{query} {tail}", "format": "json"})
-        assert (
-            len(json.loads(valued.data)["results"]["bindings"]) == 5 and "5" in valued.headers["X-Bilateral-Truncated"]
-        )
-
-
-def test_construct_and_describe_results_are_cut_at_the_row_limit_and_say_so(store: EmbeddedStore) -> None:
-    client = app_for(store, row_limit=5).test_client()
-    countries = "CONSTRUCT WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> }"
-    for query in (countries, "DESCRIBE ?c WHERE { ?c a <https://w3id.org/bilateral/ontology#Country> }"):
-        for fmt in ("ntriples", "turtle", "jsonld", "rdfxml", "nquads", "trig"):
-            response = client.get("/sparql", query_string={"query": query, "format": fmt})
-            assert response.status_code == 200, (fmt, response.data)
-            graph = ox.Store()
-            graph.load(response.data, format=rdf_format(fmt))
-            assert len(graph) == 5, (query, fmt)
-            assert "triples cut to 5" in response.headers["X-Bilateral-Truncated"]
-    whole = client.get("/sparql", query_string={"query": countries + " LIMIT 4", "format": "ntriples"})
-    assert len(whole.data.splitlines()) == 4 and "X-Bilateral-Truncated" not in whole.headers
-    unlimited = (
-        app_for(store, row_limit=0)
-        .test_client()
-        .get("/sparql", query_string={"query": countries, "format": "ntriples"})
-    )
-    assert len(unlimited.data.splitlines()) > 50 and "X-Bilateral-Truncated" not in unlimited.headers
-
-
-@pytest.mark.parametrize("row_limit", [5, 0], ids=["row-limited", "unlimited"])
-def test_select_star_answers_its_columns_in_the_order_the_query_writes_them(
-    store: EmbeddedStore, row_limit: int
-) -> None:
-    # Oxigraph sorts the variables of SELECT * by name (a, p, z); Jena, GraphDB and QLever answer z, p, a.
-    client = app_for(store, row_limit=row_limit).test_client()
-    query = "SELECT * WHERE { ?z ?p ?a } LIMIT 3"
-    columns = {
-        "json": lambda body: json.loads(body)["head"]["vars"],
-        "csv": lambda body: body.decode().splitlines()[0].split(","),
-        "tsv": lambda body: body.decode().splitlines()[0].split("\t"),
-        "xml": lambda body: re.findall(r'<variable name="(\w+)"', body.decode()),
-    }
-    for fmt, read in columns.items():
-        response = client.get("/sparql", query_string={"query": query, "format": fmt})
-        assert response.status_code == 200 and read(response.data) in (["z", "p", "a"], ["?z", "?p", "?a"]), fmt
-    projected = client.get("/sparql", query_string={"query": "SELECT ?p ?a ?z WHERE { ?z ?p ?a } LIMIT 1"})
-    assert json.loads(projected.data)["head"]["vars"] == ["p", "a", "z"]
-
-
-def test_the_row_limit_counts_even_the_smallest_rows() -> None:
-    empty_rows = {"head": {"vars": []}, "results": {"bindings": [{}] * 6}}
-    body = json.dumps(empty_rows, separators=(",", ":")).encode()
-    cut_body, truncated = cut(body, 5, "application/sparql-results+json")
-    assert truncated and len(json.loads(cut_body)["results"]["bindings"]) == 5
-    assert cut(body, 6, "application/sparql-results+json") == (body, False)
-
-
-@pytest.mark.parametrize("indent", [None, 2], ids=["compact", "pretty-printed"])
-def test_the_row_count_is_exact_however_the_json_is_written(indent: int | None) -> None:
-    row = {"s": {"type": "literal", "value": "a},{b} , {c"}}  # a value that looks like row boundaries
-    for rows, limit in ((4, 4), (5, 4), (40, 40), (41, 40), (3, 40)):
-        body = json.dumps({"head": {"vars": ["s"]}, "results": {"bindings": [row] * rows}}, indent=indent).encode()
-        cut_body, truncated = cut(body, limit, "application/sparql-results+json")
-        assert truncated is (rows > limit), (rows, limit)
-        assert len(json.loads(cut_body)["results"]["bindings"]) == min(rows, limit)
-
-
-def test_multipart_parts_must_say_what_they_are(client: FlaskClient) -> None:
-    data = {"part": "<urn:a> <urn:b> <urn:c> ."}
-    response = client.post(
-        "/store", query_string={"graph": "urn:x:multi"}, data=data, headers=WRITE, content_type="multipart/form-data"
-    )
-    assert problem(response)["status"] == 415 and "part" in problem(response)["detail"]
-
-
-def test_a_graph_store_write_keeps_blank_nodes_apart_across_parts(client: FlaskClient, store: EmbeddedStore) -> None:
-    # Each part is its own document: the same label in two parts is two nodes, as is each [ ].
-    label = "_:b <http://www.w3.org/2000/01/rdf-schema#label> 'x' ."
-    parts = {
-        "one": (io.BytesIO(label.encode()), "one.ttl"),
-        "two": (io.BytesIO(label.encode()), "two.ttl"),
-        "three": (io.BytesIO(b"[] <http://www.w3.org/2000/01/rdf-schema#label> 'y' ."), "three.ttl"),
-    }
-    response = client.put(
-        "/store", query_string={"graph": "urn:x:blank"}, data=parts, headers=WRITE, content_type="multipart/form-data"
-    )
-    assert response.status_code == 201, response.data
-    assert response.mimetype == "application/json" and response.json == {"graph": "urn:x:blank"}
-    assert response.headers["Location"] == "urn:x:blank"
-    nodes = store.select("SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { GRAPH <urn:x:blank> { ?b ?p ?o } }")
-    assert int(str(nodes.rows[0][0])) == 3 and store.count("urn:x:blank") == 3
-    store.drop_graph("urn:x:blank")
 
 
 def test_openapi_describes_every_route_but_sparql(store: EmbeddedStore) -> None:
