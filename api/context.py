@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +15,7 @@ from api.settings import Settings
 from graph.store import Store
 from graph.validation import Validator
 
-StoreFactory = Callable[[float, Mapping[str, Any]], Store]
+StoreFactory = Callable[[float, dict[str, Any]], Store]
 """Opens (or returns) the store for a request: its time limit in seconds, and its WSGI environ."""
 
 
@@ -48,7 +48,7 @@ class AppState:
         finally:
             self._writing.release()
 
-    def store(self, timeout: float | None = None, environ: Mapping[str, Any] | None = None) -> Store:
+    def store(self, timeout: float | None = None, environ: dict[str, Any] | None = None) -> Store:
         """The store for the current request (Flask's, unless `environ` names another), with its time limit."""
         if environ is None:
             environ = request.environ if has_request_context() else {}

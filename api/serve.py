@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def remote_factory(
     local = threading.local()
     union_known = threading.Event()
 
-    def open_remote(timeout: float, _environ: Mapping[str, Any]) -> Store:
+    def open_remote(timeout: float, _environ: dict[str, Any]) -> Store:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False  # no proxy lookup per request

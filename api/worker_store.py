@@ -1,5 +1,5 @@
 """The store of a `bilateral serve` worker on a store folder: the embedded store, opened once in the worker
-process, with a time limit on every call to the engine.
+process, with each request's time limit over all its calls to the engine.
 
 Oxigraph evaluates a query without the GIL, so the worker's threads run queries side by side, but it cannot
 cancel one. Each call runs on the request's own thread under a `Watchdog`, which notices a call still
@@ -36,6 +36,8 @@ from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream,
 log = logging.getLogger("bilateral.serve")
 T = TypeVar("T")
 
+REQUEST_STARTED = "bilateral.store_asked_at"
+"""The WSGI environ's key for when a request first asked for the store: the start of its time limit."""
 OPEN_PATIENCE_S = 30.0
 """How long a new worker waits for the store folder, which the worker it replaces may still hold."""
 
@@ -113,9 +115,11 @@ class Watchdog:
 
 
 class TimedStore(Store):
-    """The worker's embedded store seen by one request: an engine call still running after `timeout`
-    seconds raises QueryTimeout if it ever returns, and `on_overrun(detail, is_write)` is called at the
-    deadline, from the watchdog's thread."""
+    """The worker's embedded store seen by one request: its engine calls share the request's `timeout`
+    seconds from `started` (when the request first asked for the store). A call still running at that
+    deadline raises QueryTimeout if it ever returns, and `on_overrun(detail, is_write)` is called at the
+    deadline, from the watchdog's thread; a call asked for once the deadline has passed (after other calls,
+    or the route's own work: an export's projection) raises QueryTimeout without running."""
 
     def __init__(
         self,
@@ -123,18 +127,26 @@ class TimedStore(Store):
         watchdog: Watchdog,
         timeout: float,
         on_overrun: Callable[[str, bool], None],
+        started: float | None = None,
     ):
         self._store, self._watchdog, self.timeout, self._on_overrun = store, watchdog, timeout, on_overrun
+        self.deadline = (time.monotonic() if started is None else started) + timeout
         self.description = store.description
 
     def _within_limit(self, call: Callable[..., T], *args: object, write: bool = False) -> T:
         what = "update" if write else "query"
-        detail = (
-            f"The {what} did not finish within {self.timeout:g} s and was stopped; narrow it (LIMIT, more "
-            "specific patterns, smaller parts) or ask for a longer limit with the timeout parameter, up to "
-            "the server's."
+        advice = (
+            "narrow it (LIMIT, more specific patterns, smaller parts) or ask for a longer limit with the "
+            "timeout parameter, up to the server's."
         )
-        with self._watchdog.bounded(self.timeout, lambda: self._on_overrun(detail, write)) as running:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(
+                f"The request used up its time limit of {self.timeout:g} s before its next {what} could "
+                f"start, and was stopped there with nothing written; {advice}"
+            )
+        detail = f"The {what} did not finish within {self.timeout:g} s and was stopped; {advice}"
+        with self._watchdog.bounded(left, lambda: self._on_overrun(detail, write)) as running:
             result = call(*args)
         if running.handled is not None:
             running.handled.wait(timeout=5)
@@ -242,20 +254,22 @@ def answer_on_socket(client: socket.socket | None, detail: str, instance: str | 
 
 
 def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[], int]) -> StoreFactory:
-    """The store factory of a worker: the store opened now, in the worker, and one TimedStore per request,
-    whose runaway calls are answered on the request's socket (gunicorn's `gunicorn.socket`); `in_flight`
-    counts the worker's requests, for a retirement that waits for the others."""
+    """The store factory of a worker: the store opened now, in the worker, and a TimedStore per request
+    (every one a request asks for counts from the first: `REQUEST_STARTED`), whose runaway calls are
+    answered on the request's socket (gunicorn's `gunicorn.socket`); `in_flight` counts the worker's
+    requests, for a retirement that waits for the others."""
     store = open_when_free(store_dir)
     watchdog = Watchdog()
     retire = Retirement(grace_s, in_flight)
 
-    def open_timed(timeout: float, environ: Mapping[str, Any]) -> Store:
+    def open_timed(timeout: float, environ: dict[str, Any]) -> Store:
         client, instance = environ.get("gunicorn.socket"), environ.get("PATH_INFO")
+        started = environ.setdefault(REQUEST_STARTED, time.monotonic())
 
         def overrun(detail: str, is_write: bool) -> None:
             answer_on_socket(client, detail, instance)
             retire(at_once=is_write)
 
-        return TimedStore(store, watchdog, timeout, overrun)
+        return TimedStore(store, watchdog, timeout, overrun, started)
 
     return open_timed

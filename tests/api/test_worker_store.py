@@ -60,6 +60,34 @@ def test_a_call_past_the_limit_is_reported_at_its_deadline(embedded: EmbeddedSto
     assert overruns[1][1] is True, "a write: the worker must stop before it lands"
 
 
+def test_the_calls_of_one_request_share_its_time_limit(embedded: EmbeddedStore) -> None:
+    # An export or a submission makes several calls: each used to get the whole limit afresh, so a request
+    # of six calls could run six times its limit, and the route's own work between them unbounded.
+    overruns: list[float] = []
+    watchdog = Watchdog()
+    late = TimedStore(embedded, watchdog, 5, lambda *_: overruns.append(time.monotonic()), time.monotonic() - 4.8)
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match=r"did not finish within 5 s"):
+        late.select(SLOW)
+    assert len(overruns) == 1 and overruns[0] - started < 1.0, "watched against what is left, not 5 s"
+    spent = TimedStore(embedded, watchdog, 0.5, lambda *_: overruns.append(time.monotonic()), time.monotonic() - 1)
+    with pytest.raises(QueryTimeout, match=r"used up its time limit of 0\.5 s before its next update"):
+        spent.update("INSERT DATA { GRAPH <urn:x:late> { <urn:x:a> <urn:x:p> 1 } }")
+    assert not embedded.has_graph("urn:x:late") and len(overruns) == 1, "not started: nothing to stop"
+
+
+def test_a_request_asking_for_the_store_again_keeps_its_first_deadline(tmp_path: Path) -> None:
+    from api.worker_store import worker_store_factory
+
+    open_timed = worker_store_factory(tmp_path / "store", grace_s=1, in_flight=lambda: 1)
+    environ: dict[str, object] = {}
+    assert open_timed(0.3, environ).ask("ASK {}") is True
+    time.sleep(0.4)
+    with pytest.raises(QueryTimeout, match="used up its time limit of 0.3 s"):
+        open_timed(0.3, environ).ask("ASK {}")
+    assert open_timed(0.3, {}).ask("ASK {}") is True, "another request has a limit of its own"
+
+
 def test_the_client_of_a_runaway_call_gets_a_504_problem_and_the_connection_closes() -> None:
     ours, theirs = socket.socketpair()
     answer_on_socket(ours, "The query did not finish within 2 s and was stopped.", "/sparql")
