@@ -36,8 +36,8 @@ from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream,
 log = logging.getLogger("bilateral.serve")
 T = TypeVar("T")
 
-REQUEST_STARTED = "bilateral.store_asked_at"
-"""The WSGI environ's key for when a request first asked for the store: the start of its time limit."""
+REQUEST_CLOCK = "bilateral.request_clock"
+"""The WSGI environ's key for a request's `RequestClock`, shared by every store the request asks for."""
 OPEN_PATIENCE_S = 30.0
 """How long a new worker waits for the store folder, which the worker it replaces may still hold."""
 
@@ -114,12 +114,25 @@ class Watchdog:
                     call.handled.set()
 
 
+@dataclass
+class RequestClock:
+    """When a request's first engine call started: the time limits of all its calls count from there, so
+    that waiting for the write lock beforehand is not counted, and the route's own work between calls is."""
+
+    started: float | None = None
+
+    def deadline(self, timeout: float) -> float:
+        if self.started is None:
+            self.started = time.monotonic()
+        return self.started + timeout
+
+
 class TimedStore(Store):
     """The worker's embedded store seen by one request: its engine calls share the request's `timeout`
-    seconds from `started` (when the request first asked for the store). A call still running at that
-    deadline raises QueryTimeout if it ever returns, and `on_overrun(detail, is_write)` is called at the
-    deadline, from the watchdog's thread; a call asked for once the deadline has passed (after other calls,
-    or the route's own work: an export's projection) raises QueryTimeout without running."""
+    seconds on one `RequestClock`. A call still running at the deadline raises QueryTimeout if it ever
+    returns, and `on_overrun(detail, is_write)` is called at the deadline, from the watchdog's thread; a call
+    asked for once the deadline has passed (after other calls, or the route's own work: an export's
+    projection) raises QueryTimeout without running."""
 
     def __init__(
         self,
@@ -127,10 +140,10 @@ class TimedStore(Store):
         watchdog: Watchdog,
         timeout: float,
         on_overrun: Callable[[str, bool], None],
-        started: float | None = None,
+        clock: RequestClock | None = None,
     ):
         self._store, self._watchdog, self.timeout, self._on_overrun = store, watchdog, timeout, on_overrun
-        self.deadline = (time.monotonic() if started is None else started) + timeout
+        self._clock = RequestClock() if clock is None else clock
         self.description = store.description
 
     def _within_limit(self, call: Callable[..., T], *args: object, write: bool = False) -> T:
@@ -139,7 +152,7 @@ class TimedStore(Store):
             "narrow it (LIMIT, more specific patterns, smaller parts) or ask for a longer limit with the "
             "timeout parameter, up to the server's."
         )
-        left = self.deadline - time.monotonic()
+        left = self._clock.deadline(self.timeout) - time.monotonic()
         if left <= 0:
             raise QueryTimeout(
                 f"The request used up its time limit of {self.timeout:g} s before its next {what} could "
@@ -255,7 +268,7 @@ def answer_on_socket(client: socket.socket | None, detail: str, instance: str | 
 
 def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[], int]) -> StoreFactory:
     """The store factory of a worker: the store opened now, in the worker, and a TimedStore per request
-    (every one a request asks for counts from the first: `REQUEST_STARTED`), whose runaway calls are
+    (all those of one request on one clock: `REQUEST_CLOCK`), whose runaway calls are
     answered on the request's socket (gunicorn's `gunicorn.socket`); `in_flight` counts the worker's
     requests, for a retirement that waits for the others."""
     store = open_when_free(store_dir)
@@ -264,12 +277,12 @@ def worker_store_factory(store_dir: Path, grace_s: float, in_flight: Callable[[]
 
     def open_timed(timeout: float, environ: dict[str, Any]) -> Store:
         client, instance = environ.get("gunicorn.socket"), environ.get("PATH_INFO")
-        started = environ.setdefault(REQUEST_STARTED, time.monotonic())
+        clock = environ.setdefault(REQUEST_CLOCK, RequestClock())
 
         def overrun(detail: str, is_write: bool) -> None:
             answer_on_socket(client, detail, instance)
             retire(at_once=is_write)
 
-        return TimedStore(store, watchdog, timeout, overrun, started)
+        return TimedStore(store, watchdog, timeout, overrun, clock)
 
     return open_timed
