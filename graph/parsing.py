@@ -135,7 +135,7 @@ def parse_error(error: SyntaxError, source: str, first_line: int = 1) -> ParseEr
             "inline the context object in the document instead."
         )
     message = re.sub(r"^Parser error (at|between) [^:]*: ", "", message)
-    message = re.sub(r" \(line \d+\)$", "", message)  # the line in the slice parsed: the file's is given apart
+    message = re.sub(r" \((?:[^()]*, )?line \d+\)$", "", message)  # the file, and the line in a slice: given apart
     if message.startswith("No scheme found in an absolute IRI"):
         message += (
             " (a relative IRI: declare its base in the data, @base in Turtle, TriG or a JSON-LD @context, "
@@ -350,13 +350,19 @@ def stage(
         fmt = format or rdf_format_for_path(data)
         if not data.is_file():
             raise not_a_file(data, name)
-        read_into(
-            data,
-            lambda text: staged.dataset.load(input=checked_input(text, fmt, name), format=fmt, to_graph=target),
-            source=name,
-            sliced=sliceable(data, fmt),
-            progress=progress,
-        )
+        if progress is None and fmt != ox.RdfFormat.JSON_LD and not is_gzipped(data) and not starts_with_bom(data):
+            try:  # read by Oxigraph itself: no bytes through Python, no slices, a sixth less time
+                staged.dataset.load(path=data, format=fmt, to_graph=target)
+            except SyntaxError as error:
+                raise parse_error(error, name) from None
+        else:
+            read_into(
+                data,
+                lambda text: staged.dataset.load(input=checked_input(text, fmt, name), format=fmt, to_graph=target),
+                source=name,
+                sliced=sliceable(data, fmt),
+                progress=progress,
+            )
     else:
         name = source or "the request body"
         if format is None:
