@@ -20,6 +20,8 @@ from api.cli_options import (
     STDIN,
     STDIN_GRAPH,
     ctrl_c_ends_at_once,
+    end_at_once,
+    finish,
     network_filter,
     network_options,
     on_parser_stack,
@@ -37,6 +39,13 @@ from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
 from graph.sparql_text import projected_as_written, query_form, selects_all
 from graph.store import Store
+
+
+def run() -> None:
+    """The console script `bilateral`: `main`, whose commands end the process as soon as they are done
+    (`cli_options.finish`)."""
+    end_at_once()
+    main()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,7 +120,7 @@ def validate(files: tuple[Path, ...], fmt: str | None, store_dir: Path, endpoint
         else:
             report = Validator().validate_store(store)
     click.echo(report.text())
-    sys.exit(0 if report.conforms else 1)
+    finish(0 if report.conforms else 1)
 
 
 @main.command()

@@ -5,6 +5,7 @@ writing a file whole."""
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, NoReturn, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -96,29 +97,56 @@ def store_options(command: F) -> F:
     )(command)
 
 
+_ENDING = {"at_once": False}
+"""Whether `finish` ends the process at once: set by the console script (`end_at_once`), never in-process."""
+
+
+def end_at_once() -> None:
+    """Have `finish` end the process without the interpreter's teardown: for the console script only."""
+    _ENDING["at_once"] = True
+
+
+def finish(code: int) -> NoReturn:
+    """End a command with exit status `code`. Run as the console script, the process ends once standard
+    output and error are flushed, without the interpreter's teardown, which frees every object and module
+    one by one (30-50 ms after a load, a tenth of a small command's time): the command has closed its
+    store and files by then, and a closed pipe has nothing more to be told. Else by SystemExit."""
+    if not _ENDING["at_once"]:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
+
+
 def reported(command: F) -> F:
     """Turn the package's errors into a message on stderr and the architecture's exit codes (and Ctrl-C
-    into 130)."""
+    into 130), each through `finish`; a command that returns ends there too when run as the console script."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            command(*args, **kwargs)
         except ValidationFailed as failure:
             click.echo(failure.report.text(), err=True)
             click.echo(f"\nerror: {failure}", err=True)
-            sys.exit(1)
+            finish(1)
         except BilateralError as error:
             click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+            finish(2)
         except OSError as error:
             if (on_disk := disk_error(error)) is None:
                 raise
             click.echo(f"error: {on_disk}", err=True)
-            sys.exit(2)
+            finish(2)
         except KeyboardInterrupt:  # 130, as shells report it: not 1, which says the data is invalid
             click.echo("\nInterrupted.", err=True)
-            sys.exit(130)
+            finish(130)
+        if _ENDING["at_once"]:
+            finish(0)  # else it returns, as a command called in-process does
 
     return wrapper  # type: ignore[return-value]
 

@@ -331,3 +331,36 @@ def test_ctrl_c_stops_a_query_the_engine_is_still_evaluating(tmp_path: Path) -> 
     finally:
         running.kill()
         running.communicate()
+
+
+def test_a_command_ends_with_its_output_written_and_its_store_closed(tmp_path: Path) -> None:
+    # The console script ends without the interpreter's teardown (`cli_options.finish`): what was written
+    # to a pipe arrives whole, and what was loaded is there for the next process. In-process, commands
+    # end by SystemExit, as click's test runner and scripts expect.
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    store = str(tmp_path / "data")
+    assert bilateral("init", "--store", store).returncode == 0
+    ranking = ["network", "centrality", "--store", store, "--format", "csv"]
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED" and not k.startswith("BILATERAL_")}
+    piped = subprocess.run(
+        [str(Path(sys.executable).parent / "bilateral"), *ranking],
+        capture_output=True,
+        text=True,
+        env=buffered,
+        timeout=120,
+    )
+    in_process = CliRunner().invoke(main, ranking)
+    assert piped.returncode == in_process.exit_code == 0 and piped.stdout == in_process.output
+    assert piped.stdout.startswith("state,code,label,score") and "Korea" in piped.stdout
+    people = tmp_path / "people.nt"
+    people.write_text(
+        "".join(f'<urn:x:p{n}> <{RDF_TYPE}> <urn:x:Thing> .\n<urn:x:p{n}> <{RDFS}label> "{n}" .\n' for n in range(1000))
+    )
+    assert bilateral("load", "--store", store, "--no-validate", "--graph", "urn:x:people", str(people)).returncode == 0
+    counting = "SELECT (COUNT(*) AS ?n) { GRAPH <urn:x:people> { ?s ?p ?o } }"
+    assert bilateral("query", "--store", store, "--format", "csv", counting).stdout.split() == ["n", "2000"]
+    refused = CliRunner().invoke(main, ["query", "--store", store, "--format", "csv", "ASK {}"])
+    assert refused.exit_code == 2 and "cannot be written as 'csv'" in refused.output
