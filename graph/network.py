@@ -5,7 +5,8 @@ Edges: `met` (two states whose representatives took part in one meeting; one edg
 (parties of one dispute), `allied` (members of one alliance), `holds-office` (person to the state of the
 office) and `member-of` (state to organization); with `include_events`, events are nodes too and persons
 and states are linked to them by `participated-in`. Parallel edges of different types (or different facts)
-between the same two nodes are kept: each edge's key is the fact it stands for.
+between the same two nodes are kept: each edge's key is the fact it stands for. The edges are read by
+`graph.network_edges`; here they are filtered and put together with the nodes.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import networkx as nx
 
-from graph.namespaces import BL, instance_iri
+from graph.namespaces import instance_iri
+from graph.network_edges import PREFIXES, RELATIONS, edges_of, text_of
 from graph.store import Store
 
-RELATIONS = ("met", "dispute", "allied", "holds-office", "member-of", "participated-in")
-_P = f"PREFIX bl: <{BL}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-
 NODES = (
-    _P
+    PREFIXES
     + """
 SELECT ?n ?kind (SAMPLE(?name) AS ?label) (SAMPLE(?alpha3) AS ?code)
        (GROUP_CONCAT(DISTINCT STR(?source); separator=" ") AS ?sources) WHERE {
@@ -37,57 +36,8 @@ SELECT ?n ?kind (SAMPLE(?name) AS ?label) (SAMPLE(?alpha3) AS ?code)
 } GROUP BY ?n ?kind"""
 )
 
-_FACT_DETAILS = """
-  OPTIONAL { ?fact rdfs:label ?factLabel } OPTIONAL { ?fact bl:earliest ?earliest } OPTIONAL { ?fact bl:latest ?latest }
-  OPTIONAL { ?fact bl:startDate ?startDate } OPTIONAL { ?fact bl:endDate ?endDate }
-  OPTIONAL { ?fact bl:datePrecision ?precision } OPTIONAL { ?fact bl:source|bl:claimedBy ?source }"""
-_FACT_SELECT = """SELECT ?fact ?a ?b (SAMPLE(?factLabel) AS ?label) (MIN(STR(?earliest)) AS ?from)
-  (MAX(STR(?latest)) AS ?to) (MIN(STR(?startDate)) AS ?start) (MAX(STR(?endDate)) AS ?end)
-  (SAMPLE(?precision) AS ?prec) (GROUP_CONCAT(DISTINCT STR(?source); separator=" ") AS ?sources)"""
-_GROUP = " GROUP BY ?fact ?a ?b"
-
-EDGE_QUERIES = {
-    "met": _P
-    + _FACT_SELECT
-    + """ WHERE {
-  ?fact a/rdfs:subClassOf* bl:Meeting ; bl:hasParticipation ?pa , ?pb .
-  ?pa bl:actsFor ?a . ?pb bl:actsFor ?b . FILTER (STR(?a) < STR(?b))"""
-    + _FACT_DETAILS
-    + "}"
-    + _GROUP,
-    "dispute": _P
-    + _FACT_SELECT
-    + """ WHERE {
-  ?fact a/rdfs:subClassOf* bl:Dispute ; bl:party ?a , ?b . FILTER (STR(?a) < STR(?b))"""
-    + _FACT_DETAILS
-    + "}"
-    + _GROUP,
-    "allied": _P
-    + _FACT_SELECT
-    + """ WHERE {
-  ?fact a bl:Alliance ; bl:member ?a , ?b . FILTER (STR(?a) < STR(?b))"""
-    + _FACT_DETAILS
-    + "}"
-    + _GROUP,
-    "holds-office": _P
-    + _FACT_SELECT
-    + """ WHERE {
-  ?fact bl:holder ?a ; bl:office ?office . ?office bl:officeOf ?b . OPTIONAL { ?office rdfs:label ?factLabel }"""
-    + _FACT_DETAILS
-    + "}"
-    + _GROUP,
-    "member-of": _P + """SELECT ?a ?b WHERE { ?a bl:memberOf ?b }""",
-    "participated-in": _P
-    + _FACT_SELECT
-    + """ WHERE {
-  ?fact a/rdfs:subClassOf* bl:Event . { ?fact bl:participant ?a } UNION { ?fact bl:hasParticipation/bl:actsFor ?a }
-  BIND (?fact AS ?b)"""
-    + _FACT_DETAILS
-    + "}"
-    + _GROUP,
-}
 EVENT_NODES = (
-    _P
+    PREFIXES
     + """SELECT ?n (SAMPLE(?name) AS ?label) (MIN(STR(?e)) AS ?from) (MAX(STR(?l)) AS ?to) WHERE {
   ?n a/rdfs:subClassOf* bl:Event . OPTIONAL { ?n rdfs:label ?name }
   OPTIONAL { ?n bl:earliest ?e } OPTIONAL { ?n bl:latest ?l }
@@ -160,36 +110,6 @@ def day_bound(value: str, name: str, *, last: bool) -> str:
         raise ValueError(f"{name}={value!r} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY.") from None
 
 
-@dataclass
-class Edge:
-    source: str
-    target: str
-    relation: str
-    fact: str | None
-    attributes: dict[str, str] = field(default_factory=dict)
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _edges(store: Store, relation: str) -> Iterable[Edge]:
-    for row in store.select(EDGE_QUERIES[relation]).dicts():
-        fact = _text(row.get("fact")) or None
-        start = _text(row.get("start")) or _text(row.get("from"))
-        end = _text(row.get("end")) or _text(row.get("to"))
-        attributes = {
-            "label": _text(row.get("label")) or relation,
-            "type": relation,
-            "iri": fact or "",
-            "start": start[:10],
-            "end": end[:10],
-            "precision": _text(row.get("prec")).rsplit("#", 1)[-1],
-            "sources": _text(row.get("sources")),
-        }
-        yield Edge(str(row["a"]), str(row["b"]), relation, fact, attributes)
-
-
 def _overlaps(attributes: dict[str, str], start: str | None, end: str | None) -> bool:
     begins, finishes = attributes.get("start") or None, attributes.get("end") or None
     if begins is None and finishes is None:
@@ -207,26 +127,26 @@ def project(store: Store, selection: NetworkFilter | None = None) -> nx.MultiDiG
         iri = str(row["n"])
         network.add_node(
             iri,
-            label=_text(row.get("label")) or iri.rsplit("/", 1)[-1],
+            label=text_of(row.get("label")) or iri.rsplit("/", 1)[-1],
             type=str(row["kind"]),
             iri=iri,
-            code=_text(row.get("code")),
-            sources=_text(row.get("sources")),
+            code=text_of(row.get("code")),
+            sources=text_of(row.get("sources")),
         )
     if chosen.include_events:
         for row in store.select(EVENT_NODES).dicts():
             iri = str(row["n"])
             network.add_node(
                 iri,
-                label=_text(row.get("label")) or iri.rsplit("/", 1)[-1],
+                label=text_of(row.get("label")) or iri.rsplit("/", 1)[-1],
                 type="Event",
                 iri=iri,
-                start=_text(row.get("from"))[:10],
-                end=_text(row.get("to"))[:10],
+                start=text_of(row.get("from"))[:10],
+                end=text_of(row.get("to"))[:10],
             )
     relations = chosen.relations or tuple(r for r in RELATIONS if r != "participated-in" or chosen.include_events)
     for relation in relations:
-        for edge in _edges(store, relation):
+        for edge in edges_of(store, relation):
             if edge.source not in network or edge.target not in network:
                 continue
             sources = edge.attributes["sources"].split()
