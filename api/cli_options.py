@@ -110,14 +110,21 @@ def finish(code: int) -> NoReturn:
     """End a command with exit status `code`. Run as the console script, the process ends once standard
     output and error are flushed, without the interpreter's teardown, which frees every object and module
     one by one (30-50 ms after a load, a tenth of a small command's time): the command has closed its
-    store and files by then, and a closed pipe has nothing more to be told. Else by SystemExit."""
+    store and files by then. Output that cannot be written (a full disk) is an error, exit 2; a reader
+    that has gone (`| head`) is not. Else by SystemExit."""
     if not _ENDING["at_once"]:
         sys.exit(code)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except (OSError, ValueError) as error:
+        click.echo(f"error: the output could not be written: {error}", err=True)
+        code = code or 2
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     logging.shutdown()
     os._exit(code)
 

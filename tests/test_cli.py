@@ -353,6 +353,17 @@ def test_a_command_ends_with_its_output_written_and_its_store_closed(tmp_path: P
         timeout=120,
     )
     in_process = CliRunner().invoke(main, ranking)
+    with open("/dev/full", "w") as full:  # a disk that is full: the flush at the end fails
+        unwritten = subprocess.run(
+            [str(Path(sys.executable).parent / "bilateral"), *ranking],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=buffered,
+            timeout=120,
+        )
+    assert unwritten.returncode == 2 and "error: the output could not be written" in unwritten.stderr
+    assert "No space left on device" in unwritten.stderr and "Traceback" not in unwritten.stderr
     assert piped.returncode == in_process.exit_code == 0 and piped.stdout == in_process.output
     assert piped.stdout.startswith("state,code,label,score") and "Korea" in piped.stdout
     people = tmp_path / "people.nt"
