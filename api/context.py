@@ -1,8 +1,10 @@
-"""What every request handler reaches: the settings and a way to the store, kept on the Flask app."""
+"""What every request handler reaches: the settings and a way to the store, kept on the Flask app, and the
+clock a request's calls to the store share (`RequestClock`)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +19,23 @@ from graph.validation import Validator
 
 StoreFactory = Callable[[float, dict[str, Any]], Store]
 """Opens (or returns) the store for a request: its time limit in seconds, and its WSGI environ."""
+
+
+REQUEST_CLOCK = "bilateral.request_clock"
+"""The WSGI environ's key for a request's `RequestClock`, shared by every store the request asks for."""
+
+
+@dataclass
+class RequestClock:
+    """When a request's first engine call started: the time limits of all its calls count from there, so
+    that waiting for the write lock beforehand is not counted, and the route's own work between calls is."""
+
+    started: float | None = None
+
+    def deadline(self, timeout: float) -> float:
+        if self.started is None:
+            self.started = time.monotonic()
+        return self.started + timeout
 
 
 @dataclass

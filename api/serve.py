@@ -18,18 +18,17 @@ import logging
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
 from gunicorn.app.base import BaseApplication
 
 from api.access_log import AccessLog
 from api.app import create_app
 from api.context import StoreFactory
 from api.http_worker import LingeringThreadWorker
+from api.remote_store import remote_factory
 from api.settings import Settings
 from api.unreadable_requests import MAX_REQUEST_LINE
 from api.worker_store import worker_store_factory
@@ -37,7 +36,6 @@ from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
 from graph.loading import init_store, is_initialized
 from graph.remote import RemoteStore
-from graph.store import Store
 
 
 def ensure_initialized(store_dir: Path) -> None:
@@ -63,36 +61,6 @@ def initialize(store_dir: Path) -> None:
             init_store(store)
     finally:
         store.close()
-
-
-def remote_factory(
-    endpoint: str, token: str | None = None, *, update_url: str | None = None, store_url: str | None = None
-) -> StoreFactory:
-    """A store factory for workers: a remote Store per request over its thread's kept-alive HTTP session,
-    sending `token` as a bearer token with every request. The server's union default graph, checked when
-    `serve` starts, is checked again by each request until the server holds a triple to tell by (it may
-    have been empty then): a misconfigured server is refused, not queried wrongly."""
-    local = threading.local()
-    union_known = threading.Event()
-
-    def open_remote(timeout: float, _environ: dict[str, Any]) -> Store:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-            local.session.trust_env = False  # no proxy lookup per request
-        store = RemoteStore(
-            endpoint,
-            update_url=update_url,
-            store_url=store_url,
-            timeout=timeout,
-            session=local.session,
-            token=token,
-            check=not union_known.is_set(),
-        )
-        if store.union_checked:
-            union_known.set()
-        return store
-
-    return open_remote
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -27,7 +27,7 @@ from typing import IO, Any, TypeVar
 import pyoxigraph as ox
 from rdflib import Graph
 
-from api.context import StoreFactory
+from api.context import REQUEST_CLOCK, RequestClock, StoreFactory
 from api.problems import problem_message
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout, StoreUnavailable
@@ -36,8 +36,6 @@ from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream,
 log = logging.getLogger("bilateral.serve")
 T = TypeVar("T")
 
-REQUEST_CLOCK = "bilateral.request_clock"
-"""The WSGI environ's key for a request's `RequestClock`, shared by every store the request asks for."""
 OPEN_PATIENCE_S = 30.0
 """How long a new worker waits for the store folder, which the worker it replaces may still hold."""
 
@@ -112,19 +110,6 @@ class Watchdog:
                 finally:
                     assert call.handled is not None
                     call.handled.set()
-
-
-@dataclass
-class RequestClock:
-    """When a request's first engine call started: the time limits of all its calls count from there, so
-    that waiting for the write lock beforehand is not counted, and the route's own work between calls is."""
-
-    started: float | None = None
-
-    def deadline(self, timeout: float) -> float:
-        if self.started is None:
-            self.started = time.monotonic()
-        return self.started + timeout
 
 
 class TimedStore(Store):

@@ -30,16 +30,7 @@ from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
 from graph.sparql_syntax import refuse_deep_nesting
 from graph.sparql_text import query_form
-from graph.store import (
-    Dataset,
-    GraphData,
-    RdfInput,
-    Solutions,
-    SolutionStream,
-    Store,
-    graphs_update,
-    own_dataset,
-)
+from graph.store import Dataset, GraphData, RdfInput, Solutions, SolutionStream, Store, graphs_update, own_dataset
 from graph.terms import to_rdflib
 from graph.union_check import misconfigured, reads_union, reads_union_of_a_probe
 
@@ -71,7 +62,7 @@ class RemoteStore(Store):
         self._update_url = http_url(update_url, "the update endpoint") if update_url else None
         self.store_url = http_url(store_url, "the Graph Store endpoint") if store_url else default_store
         self.description = self.query_url
-        self.timeout = timeout
+        self.timeout = self.time_limit = timeout  # `timeout`: what a call may wait (a subclass may count down)
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session = session or requests.Session()
         self.checks_union, self.union_checked, self._checking = check, False, False
@@ -153,7 +144,7 @@ class RemoteStore(Store):
         except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
-                raise QueryTimeout(f"{url} did not answer within {self.timeout} s.") from None
+                raise QueryTimeout(f"{url} did not answer within {self.time_limit} s.") from None
             if isinstance(reason, BrokenPipeError | ConnectionResetError) and len(text) > LARGE_BODY:
                 raise too_large(url, len(text.encode()), cut_off=True) from None
             raise StoreUnavailable(
@@ -252,7 +243,7 @@ class RemoteStore(Store):
                 output.write(chunk)
             response.release_conn()
         except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
-            raise QueryTimeout(f"{self.query_url} did not answer within {self.timeout} s.") from None
+            raise QueryTimeout(f"{self.query_url} did not answer within {self.time_limit} s.") from None
         except urllib3.exceptions.HTTPError:
             raise StoreUnavailable(
                 f"The SPARQL endpoint {self.query_url} cannot be reached; start the server or check --endpoint."

@@ -15,7 +15,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from api.worker_store import RequestClock, TimedStore, Watchdog, answer_on_socket, open_when_free
+from api.context import RequestClock
+from api.worker_store import TimedStore, Watchdog, answer_on_socket, open_when_free
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout
 
@@ -135,7 +136,7 @@ def test_serving_a_folder_another_process_holds_is_refused_with_the_reason(tmp_p
 
 
 def test_workers_before_a_remote_server_check_its_union_until_it_can_tell() -> None:
-    from api.serve import remote_factory
+    from api.remote_store import remote_factory
     from graph.errors import StoreMisconfigured
     from graph.remote import RemoteStore
     from tests.conftest import OxigraphServer
@@ -156,3 +157,22 @@ def test_workers_before_a_remote_server_check_its_union_until_it_can_tell() -> N
     finally:
         plain.stop()
         union.stop()
+
+
+def test_a_request_in_front_of_a_remote_server_shares_its_time_limit_too() -> None:
+    from api.remote_store import remote_factory
+    from tests.conftest import OxigraphServer
+
+    server = OxigraphServer("--union-default-graph")
+    try:
+        open_remote = remote_factory(server.url)
+        environ: dict[str, object] = {}
+        first = open_remote(0.5, environ)
+        assert first.ask("ASK {}") is True
+        assert first.timeout is not None and 0 < first.timeout < 0.5, "each call waits what is left"
+        time.sleep(0.6)
+        with pytest.raises(QueryTimeout, match=r"used up its time limit of 0\.5 s before its next call to http"):
+            open_remote(0.5, environ).ask("ASK {}")
+        assert open_remote(0.5, {}).ask("ASK {}") is True, "another request has a limit of its own"
+    finally:
+        server.stop()
