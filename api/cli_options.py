@@ -106,6 +106,23 @@ def end_at_once() -> None:
     _ENDING["at_once"] = True
 
 
+def failed_output() -> OSError | ValueError | None:
+    """The error standard output fails with now (a full disk, a reader that has gone, a closed stream), or
+    None. What it could not write is dropped then (the stream is sent to /dev/null), so that nothing tries
+    again and fails at the process's end. An unbuffered output (PYTHONUNBUFFERED) keeps nothing to fail
+    with again: a write that failed while the command ran goes on as an error of its own, with its
+    traceback."""
+    try:
+        sys.stdout.flush()
+        return None
+    except (OSError, ValueError) as error:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return error
+
+
 def finish(code: int) -> NoReturn:
     """End a command with exit status `code`. Run as the console script, the process ends once standard
     output and error are flushed, without the interpreter's teardown, which frees every object and module
@@ -114,12 +131,8 @@ def finish(code: int) -> NoReturn:
     that has gone (`| head`) is not. Else by SystemExit."""
     if not _ENDING["at_once"]:
         sys.exit(code)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
-    except (OSError, ValueError) as error:
-        click.echo(f"error: the output could not be written: {error}", err=True)
+    if (failed := failed_output()) is not None and not isinstance(failed, BrokenPipeError):
+        click.echo(f"error: the output could not be written: {failed}", err=True)
         code = code or 2
     try:
         sys.stderr.flush()
@@ -145,10 +158,14 @@ def reported(command: F) -> F:
             click.echo(f"error: {error}", err=True)
             finish(2)
         except OSError as error:
-            if (on_disk := disk_error(error)) is None:
+            if (on_disk := disk_error(error)) is not None:
+                click.echo(f"error: {on_disk}", err=True)
+                finish(2)
+            if (failed := failed_output()) is None:  # not the command's output: a bug, with its traceback
                 raise
-            click.echo(f"error: {on_disk}", err=True)
-            finish(2)
+            if not isinstance(failed, BrokenPipeError):  # a reader that has gone (`| head`) is no error
+                click.echo(f"error: the output could not be written: {failed}", err=True)
+            finish(0 if isinstance(failed, BrokenPipeError) else 2)
         except KeyboardInterrupt:  # 130, as shells report it: not 1, which says the data is invalid
             click.echo("\nInterrupted.", err=True)
             finish(130)

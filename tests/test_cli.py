@@ -362,8 +362,17 @@ def test_a_command_ends_with_its_output_written_and_its_store_closed(tmp_path: P
             env=buffered,
             timeout=120,
         )
-    assert unwritten.returncode == 2 and "error: the output could not be written" in unwritten.stderr
-    assert "No space left on device" in unwritten.stderr and "Traceback" not in unwritten.stderr
+        told = subprocess.run(  # written, and flushed, by click while the command runs
+            [str(Path(sys.executable).parent / "bilateral"), "validate", "--store", store],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=buffered,
+            timeout=120,
+        )
+    for failed in (unwritten, told):
+        assert failed.returncode == 2 and "error: the output could not be written" in failed.stderr
+        assert "No space left on device" in failed.stderr and "Traceback" not in failed.stderr
     assert piped.returncode == in_process.exit_code == 0 and piped.stdout == in_process.output
     assert piped.stdout.startswith("state,code,label,score") and "Korea" in piped.stdout
     people = tmp_path / "people.nt"
