@@ -54,7 +54,6 @@ from api.update_text import (
     WHOLE_REMOVAL,
     as_trig,
     at_graph_groups,
-    graph_iris,
     head_of,
     outside_graphs,
     prologue_of,
@@ -70,7 +69,14 @@ from graph.errors import InputError, RefusedInput, ValidationFailed
 from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.sparql_syntax import refuse_deep_nesting
-from graph.sparql_text import blank_literals, group_end, network_targets, operation_spans, without_comments
+from graph.sparql_text import (
+    blank_literals,
+    graph_iris,
+    group_end,
+    network_targets,
+    operation_spans,
+    without_comments,
+)
 from graph.store import Store
 from graph.validation import Validator
 

@@ -198,16 +198,3 @@ def head_of(prologue: str, base_iri: str | None) -> str:
     """What resolves an update's names: the endpoint's URL as BASE (when given), then the update's own
     declarations (`prologue_of`)."""
     return (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"
-
-
-def graph_iris(names: list[str], head: str) -> tuple[str, ...]:
-    """Graph names as an update writes them (IRIs, relative IRIs, prefixed names), resolved under `head`
-    (its BASE and PREFIXes); none if they do not parse, since the engine then refuses the update."""
-    if not names:
-        return ()
-    try:
-        solutions = ox.Store().query(f"{head}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(names)} }} }}")
-    except SyntaxError:
-        return ()
-    assert isinstance(solutions, ox.QuerySolutions)
-    return tuple(dict.fromkeys(row[0].value for row in solutions if isinstance(row[0], ox.NamedNode)))

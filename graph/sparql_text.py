@@ -14,7 +14,8 @@ import string
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar, cast
-from urllib.parse import urljoin
+
+import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError, RefusedInput
 
@@ -175,14 +176,30 @@ def declarations(text: str) -> list[re.Match[str]]:
     return [m for m in _DECLARATION.finditer(text) if not blanked[m.start()].isspace()]
 
 
+def graph_iris(names: list[str], head: str) -> tuple[str, ...]:
+    """Graph names as a query or update writes them (IRIs, relative IRIs, prefixed names), resolved by
+    Oxigraph under `head` (BASE and PREFIX declarations) as the engine resolves them, for any scheme (urljoin
+    leaves `<b>` against `urn:x:a` as it is); none if they do not parse, since the engine refuses them too."""
+    if not names:
+        return ()
+    try:
+        solutions = ox.Store().query(f"{head}\nSELECT ?g WHERE {{ VALUES ?g {{ {' '.join(names)} }} }}")
+    except SyntaxError:
+        return ()
+    assert isinstance(solutions, ox.QuerySolutions)
+    return tuple(dict.fromkeys(row[0].value for row in solutions if isinstance(row[0], ox.NamedNode)))
+
+
 @recent_texts
 def query_dataset(query: str, base_iri: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """The graphs a query's own FROM and FROM NAMED clauses name, as (default, named) IRIs, prefixed names
-    and relative IRIs resolved; None when it has no such clause. A name that cannot be resolved is left
-    out: the engine refuses that query anyway.
+    and relative IRIs resolved (`graph_iris`); None when it has no such clause. Names that cannot be
+    resolved are left out: the engine refuses that query anyway.
 
     >>> query_dataset("PREFIX g: <http://x/> SELECT ?from FROM g:a FROM NAMED <b> { ?s ?p ?o }", "http://x/")
     (('http://x/a',), ('http://x/b',))
+    >>> query_dataset("BASE <urn:x:a> SELECT * FROM <#g> { ?s ?p ?o }")
+    (('urn:x:a#g',), ())
     >>> query_dataset("SELECT * { ?s <http://x/FROM> 'FROM' }") is None
     True
     """
@@ -190,23 +207,13 @@ def query_dataset(query: str, base_iri: str | None = None) -> tuple[tuple[str, .
     if not clauses:
         return None
     query = without_comments(query) if "#" in query else query  # `FROM # …` then the name, on the next line
-    declared = declarations(query)
-    prefixes = {m.group(1): m.group(2) for m in declared if m.group(3) is None}
-    base = next((m.group(3) for m in declared if m.group(3) is not None), None) or base_iri or ""
-    default: list[str] = []
-    named: list[str] = []
+    head = (f"BASE <{base_iri}>\n" if base_iri else "") + "\n".join(m.group(0) for m in declarations(query))
+    names: tuple[list[str], list[str]] = ([], [])
     for clause in clauses:
-        name = _GRAPH_NAME.match(query, clause.end())
-        if name is None:
-            continue
-        if name.group(2) is not None:
-            iri = urljoin(base, name.group(2)) if base else name.group(2)
-        elif (name.group(3) or "") in prefixes:
-            iri = prefixes[name.group(3) or ""] + name.group(4)
-        else:
-            continue
-        (named if name.group(1) else default).append(iri)
-    return tuple(default), tuple(named)
+        if name := _GRAPH_NAME.match(query, clause.end()):
+            written = f"<{name.group(2)}>" if name.group(2) is not None else f"{name.group(3) or ''}:{name.group(4)}"
+            names[bool(name.group(1))].append(written)
+    return graph_iris(names[0], head), graph_iris(names[1], head)
 
 
 def refuse_network(text: str, allowed: Callable[[str], bool] = lambda iri: False) -> None:

@@ -177,6 +177,17 @@ def test_a_query_from_a_graph_outside_the_store_is_refused_and_one_inside_narrow
     assert 0 < int(narrowed.text.split()[1]) < int(union.text.split()[1])
 
 
+def test_graph_names_resolve_against_any_base_as_the_engine_resolves_them(client: FlaskClient) -> None:
+    # RFC 3986, as Oxigraph reads them: urljoin left `<#g>` against `urn:x:a` as "#g", a query refused as
+    # naming no graph at all.
+    count = "SELECT (COUNT(*) AS ?n) FROM <{name}> WHERE {{ ?s ?p ?o }}"
+    relative = "BASE <https://w3id.org/bilateral/graph/> " + count.format(name="ontology")
+    inside = client.get("/sparql", query_string={"query": relative, "format": "csv"})
+    assert inside.status_code == 200 and int(inside.text.split()[1]) > 0
+    outside = problem(client.get("/sparql", query_string={"query": "BASE <urn:x:a> " + count.format(name="#g")}))
+    assert outside["status"] == 400 and "FROM names <urn:x:a#g>" in outside["detail"], outside
+
+
 def test_protocol_dataset_narrows_the_default_graph(client: FlaskClient) -> None:
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/bilateral/ontology#Summit> }"
     only_reference = {
