@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, request
 
 from api.problems import Problem
 from api.settings import Settings
+from graph.errors import QueryTimeout
 from graph.store import Store
 from graph.validation import Validator
 
@@ -25,6 +26,13 @@ REQUEST_CLOCK = "bilateral.request_clock"
 """The WSGI environ's key for a request's `RequestClock`, shared by every store the request asks for."""
 
 
+NARROW_IT = (
+    "narrow it (LIMIT, more specific patterns, smaller parts) or ask for a longer limit with the timeout "
+    "parameter, up to the server's."
+)
+"""What to do about a request stopped at its time limit."""
+
+
 @dataclass
 class RequestClock:
     """When a request's first engine call started: the time limits of all its calls count from there, so
@@ -32,10 +40,18 @@ class RequestClock:
 
     started: float | None = None
 
-    def deadline(self, timeout: float) -> float:
+    def left(self, timeout: float, next_call: str) -> float:
+        """The seconds left of the request's `timeout` for its next call (`next_call` says what it is);
+        QueryTimeout, the call not started, once none are."""
         if self.started is None:
             self.started = time.monotonic()
-        return self.started + timeout
+        left = self.started + timeout - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(
+                f"The request used up its time limit of {timeout:g} s before its next {next_call} could "
+                f"start, and was stopped there with nothing written; {NARROW_IT}"
+            )
+        return left
 
 
 @dataclass

@@ -9,13 +9,11 @@ its work: what it computes for a request bilateral has stopped waiting for is it
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import requests
 
 from api.context import REQUEST_CLOCK, RequestClock, StoreFactory
-from graph.errors import QueryTimeout
 from graph.remote import RemoteStore
 from graph.store import Store
 
@@ -30,16 +28,7 @@ class RequestRemote(RemoteStore):
 
     @property
     def timeout(self) -> float | None:
-        if self._limit is None:
-            return None
-        left = self._clock.deadline(self._limit) - time.monotonic()
-        if left <= 0:
-            raise QueryTimeout(
-                f"The request used up its time limit of {self._limit:g} s before its next call to "
-                f"{self.query_url}, and was stopped there; narrow it or ask for a longer limit with the "
-                "timeout parameter, up to the server's."
-            )
-        return left
+        return None if self._limit is None else self._clock.left(self._limit, f"call to {self.query_url}")
 
     @timeout.setter
     def timeout(self, limit: float | None) -> None:

@@ -27,7 +27,7 @@ from typing import IO, Any, TypeVar
 import pyoxigraph as ox
 from rdflib import Graph
 
-from api.context import REQUEST_CLOCK, RequestClock, StoreFactory
+from api.context import NARROW_IT, REQUEST_CLOCK, RequestClock, StoreFactory
 from api.problems import problem_message
 from graph.embedded import EmbeddedStore
 from graph.errors import QueryTimeout, StoreUnavailable
@@ -133,17 +133,8 @@ class TimedStore(Store):
 
     def _within_limit(self, call: Callable[..., T], *args: object, write: bool = False) -> T:
         what = "update" if write else "query"
-        advice = (
-            "narrow it (LIMIT, more specific patterns, smaller parts) or ask for a longer limit with the "
-            "timeout parameter, up to the server's."
-        )
-        left = self._clock.deadline(self.timeout) - time.monotonic()
-        if left <= 0:
-            raise QueryTimeout(
-                f"The request used up its time limit of {self.timeout:g} s before its next {what} could "
-                f"start, and was stopped there with nothing written; {advice}"
-            )
-        detail = f"The {what} did not finish within {self.timeout:g} s and was stopped; {advice}"
+        left = self._clock.left(self.timeout, what)
+        detail = f"The {what} did not finish within {self.timeout:g} s and was stopped; {NARROW_IT}"
         with self._watchdog.bounded(left, lambda: self._on_overrun(detail, write)) as running:
             result = call(*args)
         if running.handled is not None:
