@@ -21,6 +21,7 @@ from api.cli_options import (
     STDIN_GRAPH,
     ctrl_c_ends_at_once,
     end_at_once,
+    failed_output,
     finish,
     network_filter,
     network_options,
@@ -152,7 +153,7 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
                 on_parser_stack(lambda: _answer(store, full, form, fmt, out))
                 out.flush()
         except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            failed_output()  # what is left goes nowhere: nothing to fail at the end
             return
         except QuerySyntaxError as error:
             if error.line is not None:

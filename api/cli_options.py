@@ -123,6 +123,16 @@ def failed_output() -> OSError | ValueError | None:
         return error
 
 
+def _told(failed: OSError | ValueError, code: int) -> int:
+    """The exit status of a command whose output failed (`failed_output`), said on stderr: 2 (or the
+    command's own) for a full disk or a closed stream; `code` as it is for a reader that has gone (`| head`),
+    which is no error."""
+    if isinstance(failed, BrokenPipeError):
+        return code
+    click.echo(f"error: the output could not be written: {failed}", err=True)
+    return code or 2
+
+
 def finish(code: int) -> NoReturn:
     """End a command with exit status `code`. Run as the console script, the process ends once standard
     output and error are flushed, without the interpreter's teardown, which frees every object and module
@@ -131,9 +141,8 @@ def finish(code: int) -> NoReturn:
     that has gone (`| head`) is not. Else by SystemExit."""
     if not _ENDING["at_once"]:
         sys.exit(code)
-    if (failed := failed_output()) is not None and not isinstance(failed, BrokenPipeError):
-        click.echo(f"error: the output could not be written: {failed}", err=True)
-        code = code or 2
+    if (failed := failed_output()) is not None:
+        code = _told(failed, code)
     try:
         sys.stderr.flush()
     except (OSError, ValueError):
@@ -163,9 +172,7 @@ def reported(command: F) -> F:
                 finish(2)
             if (failed := failed_output()) is None:  # not the command's output: a bug, with its traceback
                 raise
-            if not isinstance(failed, BrokenPipeError):  # a reader that has gone (`| head`) is no error
-                click.echo(f"error: the output could not be written: {failed}", err=True)
-            finish(0 if isinstance(failed, BrokenPipeError) else 2)
+            finish(_told(failed, 0))
         except KeyboardInterrupt:  # 130, as shells report it: not 1, which says the data is invalid
             click.echo("\nInterrupted.", err=True)
             finish(130)
