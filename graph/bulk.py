@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from graph.errors import FREE_SPACE, RefusedInput, StoreFull
 from graph.namespaces import graph_node
-from graph.parsing import SLICE_BYTES, Progress, is_gzipped, parse_error, read_into, sliceable, starts_with_bom
+from graph.parsing import SLICE_BYTES, Progress, is_gzipped, load_path, oxigraph_reads, read_into, sliceable
 
 PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
 _LOADING = ox.NamedNode("urn:bilateral:loading")
@@ -88,19 +88,16 @@ def bulk_load_file(
     def load(text: bytes | IO[bytes]) -> None:
         store.bulk_load(input=text, format=format, to_graph=target, lenient=parsed_as is not None)
 
-    def load_path() -> None:  # read by Oxigraph itself: no bytes through Python, no scan for blank nodes
-        try:
-            store.bulk_load(path=path, format=format, to_graph=target, lenient=parsed_as is not None)
-        except SyntaxError as error:
-            raise parse_error(error, str(path)) from None
+    def by_path() -> None:  # no bytes through Python, no scan for blank-node labels
+        load_path(store.bulk_load, path, str(path), format=format, to_graph=target, lenient=parsed_as is not None)
 
-    whole = progress is None and not is_gzipped(path) and not starts_with_bom(path)
+    whole = oxigraph_reads(path, format, progress)
     one_slice = whole and path.stat().st_size <= SLICE_BYTES
     if store.contains_named_graph(target) or not (one_slice or sliceable(path, format)):
-        load_path() if whole else read_into(path, load, source=str(path), sliced=False, progress=progress)
+        by_path() if whole else read_into(path, load, source=str(path), sliced=False, progress=progress)
         return
     with journaled(store, target):
-        load_path() if one_slice else read_into(path, load, source=str(path), sliced=True, progress=progress)
+        by_path() if one_slice else read_into(path, load, source=str(path), sliced=True, progress=progress)
         if parsed_as is not None:
             unchanged(path, parsed_as)
 
