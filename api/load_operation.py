@@ -20,12 +20,13 @@ import requests
 from api.graph_store import check_staged, refuse_other_graphs
 from api.problems import Problem
 from api.settings import Settings
-from api.update_text import OPERATION_START, PROLOGUE, head_of, prologue_of
+from api.update_text import OPERATION_START, PROLOGUE
 from graph.errors import InputError, UnsupportedFormat
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import refuse_unwritable
 from graph.parsing import Staged, stage
-from graph.sparql_text import blank_literals, graph_iris, operation_spans, without_comments
+from graph.sparql_names import graph_iris, head_of, prologue_of
+from graph.sparql_text import blank_literals, operation_spans, without_comments
 from graph.store import Store
 
 _LOAD = re.compile(

@@ -54,9 +54,7 @@ from api.update_text import (
     WHOLE_REMOVAL,
     as_trig,
     at_graph_groups,
-    head_of,
     outside_graphs,
-    prologue_of,
     quoted,
     syntax_error_of_update,
     template_of,
@@ -68,15 +66,9 @@ from api.what_remains import stage_what_remains
 from graph.errors import InputError, RefusedInput, ValidationFailed
 from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
+from graph.sparql_names import graph_iris, head_of, prologue_of
 from graph.sparql_syntax import refuse_deep_nesting
-from graph.sparql_text import (
-    blank_literals,
-    graph_iris,
-    group_end,
-    network_targets,
-    operation_spans,
-    without_comments,
-)
+from graph.sparql_text import blank_literals, group_end, network_targets, operation_spans, without_comments
 from graph.store import Store
 from graph.validation import Validator
 

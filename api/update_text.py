@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
 from graph.sparql_syntax import refuse_deep_nesting, syntax_error
-from graph.sparql_text import blank_literals, declarations, group_end, keywords, without_comments
+from graph.sparql_text import blank_literals, group_end, keywords, without_comments
 
 KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
     r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
@@ -187,14 +187,3 @@ _FAILING = "DROP GRAPH <urn:bilateral:update:never> ; "
 _PROLOGUE_BLANKED = re.compile(r"(?:\s*(?:PREFIX\s*[^\s:]*:|BASE))*\s*", re.IGNORECASE)
 """On blanked text (comments and IRIs as spaces): the request's PREFIX and BASE declarations."""
 _PLACE = re.compile(r"error at (\d+):(\d+)")
-
-
-def prologue_of(update: str) -> str:
-    """An update's PREFIX and BASE declarations, one a line."""
-    return "\n".join(m.group(0) for m in declarations(update))
-
-
-def head_of(prologue: str, base_iri: str | None) -> str:
-    """What resolves an update's names: the endpoint's URL as BASE (when given), then the update's own
-    declarations (`prologue_of`)."""
-    return (f"BASE <{base_iri}>\n" if base_iri else "") + prologue + "\n"

@@ -25,8 +25,9 @@ from graph.errors import (
 from graph.formats import rdf_format, results_format
 from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
+from graph.sparql_names import prologue_of, query_dataset
 from graph.sparql_syntax import refuse_deep_nesting, syntax_error
-from graph.sparql_text import declarations, has_where, lone_where, query_dataset, reads_default_graph, with_dataset
+from graph.sparql_text import has_where, lone_where, reads_default_graph, with_dataset
 from graph.store import (
     Dataset,
     GraphData,
@@ -234,7 +235,7 @@ class EmbeddedStore(Store):
         if span is None:
             return None
         start, end = span
-        prologue = "\n".join(m.group(0) for m in declarations(update[:start]))
+        prologue = prologue_of(update[:start])
         try:
             solutions = self._store.query(
                 f"{prologue}\nSELECT * WHERE {update[start:end]}", base_iri=base_iri, use_default_graph_as_union=True

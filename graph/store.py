@@ -20,7 +20,8 @@ from pyoxigraph import RdfFormat
 from graph.errors import UnsupportedFormat
 from graph.formats import is_results_format, rdf_format, results_format
 from graph.namespaces import graph_node
-from graph.sparql_text import query_dataset, query_form
+from graph.sparql_names import query_dataset
+from graph.sparql_text import query_form
 
 if TYPE_CHECKING:  # rdflib is imported by what uses its terms, not by opening a store
     from rdflib import Graph

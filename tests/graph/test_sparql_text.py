@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from graph import sparql_text
-from graph.sparql_text import blank_literals, group_end, keywords, operation_spans, query_dataset, recent_texts
+from graph.sparql_names import query_dataset
+from graph.sparql_text import blank_literals, group_end, keywords, operation_spans, recent_texts
 
 
 def read_spans(update: str) -> list[tuple[int, int]]:
