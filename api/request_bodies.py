@@ -21,7 +21,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from api.access_log import WsgiApp
 from api.problems import PROBLEM, TOO_LARGE, problem_body
-from graph.parsing import GZIP_ERRORS, gzip_failure
+from graph.file_content import GZIP_ERRORS, gzip_failure
 
 GZIP = ("gzip", "x-gzip")
 PLAIN = ("", "identity")

@@ -1,11 +1,11 @@
 """Bulk loading of large files of triples into the embedded store: chunked, journaled, undone on failure.
 
 Oxigraph's bulk loader holds a whole batch of up to a million quads in memory and sorts it once per index;
-fed an N-Triples file in slices of a few megabytes (`graph.parsing.line_slices`) it needs a fifth of the
+fed an N-Triples file in slices of a few megabytes (`graph.file_content.line_slices`) it needs a fifth of the
 memory and less time. Each slice is its own atomic write, so a load in slices is journaled: a marker naming
 the target graph is written first and removed last, and a store opened with a marker still in it (the
 process died mid-load) drops that graph. Slicing is used only where it cannot change the data
-(`graph.parsing.sliceable`), into a graph that was empty, so that undoing the load is dropping the graph.
+(`graph.file_content.sliceable`), into a graph that was empty, so that undoing the load is dropping the graph.
 Anything else is one atomic bulk load. Undoing is `drop_graph`, in bounded memory; it costs time (about
 45 s for a million quads), which only a file refused by its checks pays: a file of triples is loaded while
 its checks run (`graph.loading`), in the same journal (`journaled`), and dropped again if it is refused.
@@ -25,8 +25,9 @@ from typing import IO
 import pyoxigraph as ox
 
 from graph.errors import FREE_SPACE, RefusedInput, StoreFull
+from graph.file_content import SLICE_BYTES, Progress, is_gzipped, sliceable
 from graph.namespaces import graph_node
-from graph.parsing import SLICE_BYTES, Progress, is_gzipped, load_path, oxigraph_reads, read_into, sliceable
+from graph.parsing import load_path, oxigraph_reads, read_into
 
 PENDING_GRAPH = ox.NamedNode("urn:bilateral:pending-loads")
 _LOADING = ox.NamedNode("urn:bilateral:loading")

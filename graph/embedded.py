@@ -22,6 +22,7 @@ from graph.errors import (
     disk_error,
     graph_existence_error,
 )
+from graph.file_content import without_bom
 from graph.formats import rdf_format, results_format
 from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
@@ -258,7 +259,9 @@ class EmbeddedStore(Store):
         if isinstance(data, Path):
             load_file(self._store.bulk_load, data, format=format, to_graph=target)
         else:
-            self._store.bulk_load(input=checked_input(data, format, "the data"), format=format, to_graph=target)
+            self._store.bulk_load(
+                input=checked_input(without_bom(data), format, "the data"), format=format, to_graph=target
+            )
 
     def write_graphs(self, graphs: Mapping[str, GraphData], *, replace: bool = False) -> None:
         if graphs:

@@ -23,19 +23,10 @@ import pyoxigraph as ox
 from graph.bulk import Signature, bulk_load_file, check_room, journaled, signature, unchanged
 from graph.embedded import EmbeddedStore
 from graph.errors import ValidationFailed
+from graph.file_content import Progress, is_gzipped, sliceable, starts_with_bom
 from graph.formats import rdf_format, rdf_format_for_path
 from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_unwritable, slug
-from graph.parsing import (
-    Progress,
-    Staged,
-    is_gzipped,
-    not_a_file,
-    read_into,
-    refuse_url,
-    sliceable,
-    stage,
-    starts_with_bom,
-)
+from graph.parsing import Staged, not_a_file, read_into, refuse_url, stage
 from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
 from graph.store import Store
 

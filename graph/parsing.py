@@ -2,25 +2,31 @@
 
 Parsing is Oxigraph's: it never fetches a remote JSON-LD `@context` or an external entity. A staged
 dataset is an in-memory pyoxigraph store, so nothing reaches the real store before it has been checked.
-A file whose name ends in `.gz` is read through gzip, as `oxigraph load` does (`data.nt.gz`).
+A file's bytes come through `graph.file_content` (gzip, a byte order mark, progress, slices of lines),
+unless Oxigraph may read the file itself (`oxigraph_reads`).
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import re
-import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 import pyoxigraph as ox
 
 from graph.errors import ParseError, RefusedInput
+from graph.file_content import (
+    Progress,
+    content,
+    gzip_errors_named,
+    is_gzipped,
+    line_slices,
+    sliceable,
+    starts_with_bom,
+    without_bom,
+)
 from graph.formats import rdf_format_for_path
 from graph.namespaces import graph_node
 
@@ -29,14 +35,6 @@ if TYPE_CHECKING:
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|/)")
 _CONTEXT = re.compile(r"remote context|LoadDocumentCallback", re.IGNORECASE)
-
-SLICE_BYTES = 16 * 2**20
-"""N-Triples is read in slices of about this size: Oxigraph indexes several small batches faster than one."""
-_SCAN_BYTES = 64 * 2**20
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes read since the last call."""
-
 
 SCRATCH_GRAPH = "urn:bilateral:staging:scratch"
 """A graph `Staged.take_out` fills and drops again."""
@@ -99,24 +97,6 @@ class Staged:
             ) from None
 
 
-class CountingReader:
-    """A binary file wrapper that reports how many bytes were read, for a progress bar."""
-
-    def __init__(self, raw: IO[bytes], progress: Progress):
-        self._raw = raw
-        self._progress = progress
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size)
-        self._progress(len(chunk))
-        return chunk
-
-    def readinto(self, buffer: bytearray) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def refuse_url(name: str) -> None:
     """Refuse a file argument that is a URL: data is read from local files only."""
     if _URL.match(name):
@@ -145,24 +125,15 @@ def parse_error(error: SyntaxError, source: str, first_line: int = 1) -> ParseEr
     return ParseError(message, source=source, line=line, column=error.offset)
 
 
-def is_gzipped(path: Path) -> bool:
-    """Whether a file is read through gzip: its name ends in `.gz`."""
-    return path.suffix.lower() == ".gz"
-
-
-def decompressed(path: Path) -> io.BufferedIOBase:
-    """A file opened for reading its content: through gzip when `is_gzipped`."""
-    return gzip.open(path, "rb") if is_gzipped(path) else path.open("rb")
-
-
 def load_file(load: Callable[..., None], path: Path, **options: object) -> None:
-    """Call an Oxigraph loader (`Store.load`, `Store.bulk_load`) on a file: on its path, which Oxigraph
-    reads itself, or on its decompressed content when it `is_gzipped`; JSON-LD read whole (`shallow_json`)."""
-    if not is_gzipped(path) and options.get("format") != ox.RdfFormat.JSON_LD:
+    """Call an Oxigraph loader (`Store.load`, `Store.bulk_load`) on a file: on its path when Oxigraph may read
+    it itself (`oxigraph_reads`), else on its `content`: decompressed, past a byte order mark, JSON-LD read
+    whole (`shallow_json`)."""
+    if oxigraph_reads(path, cast(ox.RdfFormat, options.get("format")), None):
         load(path=str(path), **options)
         return
-    with gzip_errors_named(str(path)), decompressed(path) if is_gzipped(path) else path.open("rb") as stream:
-        load(input=checked_input(cast(IO[bytes], stream), options.get("format"), str(path)), **options)
+    with gzip_errors_named(str(path)), content(path) as stream:
+        load(input=checked_input(stream, options.get("format"), str(path)), **options)
 
 
 def oxigraph_reads(path: Path, format: ox.RdfFormat, progress: Progress | None) -> bool:
@@ -223,91 +194,6 @@ def shallow_json(data: bytes | IO[bytes], source: str) -> bytes:
                 column=at - (text.rfind(b"\n", 0, at) + 1) + 1,
             )
     return text
-
-
-GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
-"""What reading gzip data that is not gzip, or is cut short, raises."""
-
-
-def gzip_failure(error: BaseException) -> str:
-    """Why gzip data could not be read, from one of GZIP_ERRORS, for a message."""
-    return "it ends before its compressed data does" if isinstance(error, EOFError) else str(error)
-
-
-@contextmanager
-def gzip_errors_named(source: str) -> Iterator[None]:
-    """Turn a failure to decompress a gzipped file into a ParseError naming it."""
-    try:
-        yield
-    except GZIP_ERRORS as error:
-        raise ParseError(
-            f"the file is named .gz but cannot be read as gzip ({gzip_failure(error)}); check the file, or "
-            "rename it if it is not compressed.",
-            source=source,
-        ) from None
-
-
-def sliceable(path: Path, format: ox.RdfFormat) -> bool:
-    """Whether a file can be parsed in slices of lines: N-Triples (one statement per line) without blank
-    nodes, whose labels are scoped to one parse (`_:` anywhere, literals included, counts, to be safe)."""
-    if format != ox.RdfFormat.N_TRIPLES:
-        return False
-    status = path.stat()
-    return _without_blank_node_labels(path, status.st_size, status.st_mtime_ns)
-
-
-@lru_cache(maxsize=8)
-def _without_blank_node_labels(path: Path, _size: int, _mtime_ns: int) -> bool:
-    """Whether a file never contains `_:`: read once per size and modification time (staging and the bulk
-    load after it both ask, and a million triples take a third of a second to scan)."""
-    after_underscore = False
-    with gzip_errors_named(str(path)), decompressed(path) as raw:
-        while block := raw.read(_SCAN_BYTES):
-            if b"_:" in block or (after_underscore and block.startswith(b":")):
-                return False
-            after_underscore = block.endswith(b"_")
-    return True
-
-
-BOM = b"\xef\xbb\xbf"
-"""The UTF-8 byte order mark some editors write at the start of a text file; skipped, as Jena does (Oxigraph
-reads it as content: "The subject of a triple must be an IRI" at line 1, column 1)."""
-
-
-def starts_with_bom(path: Path) -> bool:
-    with gzip_errors_named(str(path)), decompressed(path) as raw:
-        return raw.read(len(BOM)) == BOM
-
-
-@contextmanager
-def content(path: Path, progress: Progress | None = None) -> Iterator[IO[bytes]]:
-    """A file's content: decompressed when `is_gzipped`, past a byte order mark at its start; `progress`
-    is told the bytes read from the disk (of the file as it is stored, compressed or not)."""
-    skip = starts_with_bom(path)
-    with path.open("rb") as raw:
-        stream: IO[bytes] = CountingReader(raw, progress) if progress else raw  # type: ignore[assignment]
-        if is_gzipped(path):
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-        if skip:
-            stream.read(len(BOM))
-        yield stream
-
-
-def line_slices(raw: IO[bytes], size: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """Whole lines of a file in slices of about `size` bytes (SLICE_BYTES by default), each with the number
-    of its first line."""
-    line, rest = 1, b""
-    while block := raw.read(size or SLICE_BYTES):
-        block = rest + block
-        end = block.rfind(b"\n") + 1
-        if end == 0:  # no line ends in this block: read on
-            rest = block
-            continue
-        yield line, block[:end]
-        line += block.count(b"\n", 0, end)
-        rest = block[end:]
-    if rest:
-        yield line, rest
 
 
 def read_into(
@@ -380,13 +266,9 @@ def stage(
         name = source or "the request body"
         if format is None:
             raise ValueError("stage() needs a format for bytes input.")
-        if isinstance(data, bytes):
-            data = data.removeprefix(BOM)
-        elif isinstance(data, io.BufferedReader) and data.peek(len(BOM)).startswith(BOM):
-            data.read(len(BOM))
         try:
             staged.dataset.load(
-                input=checked_input(data, format, name), format=format, to_graph=target, base_iri=base_iri
+                input=checked_input(without_bom(data), format, name), format=format, to_graph=target, base_iri=base_iri
             )
         except SyntaxError as error:
             raise parse_error(error, name) from None

@@ -26,6 +26,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from graph.endpoints import LARGE_BODY, http_url, refusal, sibling_urls, too_large, wrapper_error
 from graph.errors import NotFound, QueryTimeout, StoreError, StoreUnavailable
+from graph.file_content import without_bom
 from graph.namespaces import graph_node
 from graph.parsing import checked_input, load_file
 from graph.sparql_syntax import refuse_deep_nesting
@@ -263,7 +264,7 @@ class RemoteStore(Store):
         if isinstance(data, Path):
             load_file(staging.load, data, format=format, to_graph=target)
         else:
-            staging.load(input=checked_input(data, format, "the data"), format=format, to_graph=target)
+            staging.load(input=checked_input(without_bom(data), format, "the data"), format=format, to_graph=target)
         self.load_dataset(staging)
 
     def load_dataset(self, dataset: ox.Store) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graph import bulk, parsing
+from graph import bulk, file_content
 from graph.bulk import PENDING_GRAPH, bulk_load_file, drop_graph, signature
 from graph.embedded import EmbeddedStore
 from graph.errors import ParseError, RefusedInput, StoreError, StoreFull, disk_error
+from graph.file_content import line_slices, sliceable
 from graph.loading import load_files
-from graph.parsing import line_slices, sliceable, stage
+from graph.parsing import stage
 
 GRAPH = "http://example.org/graph/big"
 LINES = 3000
@@ -35,7 +36,7 @@ def write_triples(path: Path, lines: int = LINES, broken_at: int | None = None) 
 
 @pytest.fixture
 def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "SLICE_BYTES", 4096)  # about 60 lines: a few thousand lines make many slices
+    monkeypatch.setattr(file_content, "SLICE_BYTES", 4096)  # about 60 lines: a few thousand lines make many slices
 
 
 def test_a_file_loaded_in_slices_is_all_there(tmp_path: Path, small_slices: None) -> None:
@@ -138,10 +139,9 @@ KILLED_MID_LOAD = """
 import os, sys
 from pathlib import Path
 import pyoxigraph as ox
-from graph import bulk, parsing
+from graph import bulk, file_content
 from graph.embedded import EmbeddedStore
-from graph import parsing
-parsing.SLICE_BYTES = 4096
+file_content.SLICE_BYTES = 4096
 slices = []
 def die_after_three(size):
     slices.append(size)
@@ -173,7 +173,7 @@ def test_staging_in_slices_names_the_line_of_a_syntax_error(tmp_path: Path, smal
 
 
 def test_line_slices_cut_between_lines_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "SLICE_BYTES", 7)
+    monkeypatch.setattr(file_content, "SLICE_BYTES", 7)
     data = b"a\nbb\nccc\n\ndddddddddddd\ne"
     slices = list(line_slices(io.BytesIO(data)))
     assert slices == [(1, b"a\nbb\n"), (3, b"ccc\n\n"), (5, b"dddddddddddd\n"), (6, b"e")]
@@ -185,7 +185,7 @@ def test_a_missing_file_is_a_parse_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_a_blank_node_label_is_found_across_a_block_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "_SCAN_BYTES", 8)
+    monkeypatch.setattr(file_content, "_SCAN_BYTES", 8)
     before = b'<http://example.org/s> <http://example.org/p> "1" .\n<http://example.org/a> <http://example.org/b> '
     before += b" " * (7 - len(before) % 8)  # "_" is the last byte of one block, ":" the first of the next
     path = tmp_path / "split.nt"

@@ -20,8 +20,9 @@ from graph.errors import (
     UnsupportedFormat,
     ValidationFailed,
 )
+from graph.file_content import BOM
 from graph.loading import default_graph_for, load_files, stage_files
-from graph.parsing import BOM, SCRATCH_GRAPH, stage
+from graph.parsing import SCRATCH_GRAPH, stage
 from graph.remote import RemoteStore
 from graph.store import Store
 from graph.validation import Validator

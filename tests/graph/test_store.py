@@ -337,3 +337,12 @@ def test_results_into_memory_come_from_the_engine_in_one_piece(query: str) -> No
     store.serialize(query, "nt" if query.startswith("CONSTRUCT") else "json", into_memory)
     assert into_memory.writes == 1 and len(into_memory.getvalue()) > 200_000
     assert into_memory.getvalue() == store.serialize_bytes(query, "nt" if query.startswith("CONSTRUCT") else "json")
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "stream"])
+def test_a_byte_order_mark_before_the_data_is_skipped(store: Store, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "marked.ttl"
+    path.write_bytes(b"\xef\xbb\xbf@prefix ex: <http://example.org/> .\nex:a ex:p ex:b .\n")
+    data = {"path": path, "bytes": path.read_bytes(), "stream": io.BytesIO(path.read_bytes())}[kind]
+    store.load(data, ox.RdfFormat.TURTLE, graph=G1)
+    assert store.count(G1) == 1
