@@ -38,22 +38,22 @@ INVOLVED = {
 }
 """The pattern that binds `?fact` to each state `?state` it involves, per relation of SHARED_FACTS."""
 
-_FIELD_OF = {
-    "http://www.w3.org/2000/01/rdf-schema#label": "labels",
-    f"{BL}earliest": "earliest",
-    f"{BL}latest": "latest",
-    f"{BL}startDate": "start",
-    f"{BL}endDate": "end",
-    f"{BL}datePrecision": "precision",
-    f"{BL}source": "sources",
-    f"{BL}claimedBy": "sources",
-}
-"""The details of a fact read for its edges, and the field of `_Details` each goes to."""
+_DETAILS = (
+    ("labels", "factLabel", ("http://www.w3.org/2000/01/rdf-schema#label",)),
+    ("earliest", "earliest", (f"{BL}earliest",)),
+    ("latest", "latest", (f"{BL}latest",)),
+    ("start", "startDate", (f"{BL}startDate",)),
+    ("end", "endDate", (f"{BL}endDate",)),
+    ("precision", "precision", (f"{BL}datePrecision",)),
+    ("sources", "source", (f"{BL}source", f"{BL}claimedBy")),
+)
+"""The details of a fact read for its edges: the field of `_Details` each goes to, the variable of the
+grouped queries that binds it, and the predicates that state it."""
+_FIELD_OF = {iri: name for name, _variable, iris in _DETAILS for iri in iris}
 _DETAIL_PREDICATES = ", ".join(f"<{iri}>" for iri in _FIELD_OF)
-_FACT_DETAILS = """
-  OPTIONAL { ?fact rdfs:label ?factLabel } OPTIONAL { ?fact bl:earliest ?earliest } OPTIONAL { ?fact bl:latest ?latest }
-  OPTIONAL { ?fact bl:startDate ?startDate } OPTIONAL { ?fact bl:endDate ?endDate }
-  OPTIONAL { ?fact bl:datePrecision ?precision } OPTIONAL { ?fact bl:source|bl:claimedBy ?source }"""
+_FACT_DETAILS = "".join(
+    f"\n  OPTIONAL {{ ?fact {'|'.join(f'<{iri}>' for iri in iris)} ?{variable} }}" for _name, variable, iris in _DETAILS
+)
 _FACT_SELECT = """SELECT ?fact ?a ?b (SAMPLE(?factLabel) AS ?label) (MIN(STR(?earliest)) AS ?from)
   (MAX(STR(?latest)) AS ?to) (MIN(STR(?startDate)) AS ?start) (MAX(STR(?endDate)) AS ?end)
   (SAMPLE(?precision) AS ?prec) (GROUP_CONCAT(DISTINCT STR(?source); separator=" ") AS ?sources)"""
