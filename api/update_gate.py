@@ -63,7 +63,7 @@ from api.update_text import (
     written_graphs,
 )
 from api.what_remains import stage_what_remains
-from graph.errors import InputError, RefusedInput, ValidationFailed
+from graph.errors import InputError, QuerySyntaxError, RefusedInput, ValidationFailed
 from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.sparql_names import graph_iris, head_of, prologue_of
@@ -359,13 +359,16 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
     if RESERVED_GRAPHS in update or "\\u" in update or "\\U" in update:  # spelled, or escaped (\u003A)
         refuse_reserved(graph_iris(sorted(preview.named_graphs | set(preview.emptied_graphs)), head))
     refuse_unwritable(graph_iris(sorted({*preview.templated_graphs, *preview.emptied_graphs}), head))
-    for query in preview.computed_graph_queries:
-        refuse_unwritable(str(term) for row in store.select(query) for term in row if term is not None)
-    inserted = _collect(
-        store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
-    )
-    refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's
-    deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
+    try:
+        for query in preview.computed_graph_queries:
+            refuse_unwritable(str(term) for row in store.select(query) for term in row if term is not None)
+        inserted = _collect(
+            store, preview.inserted_blocks, [(q, None) for q in preview.inserted_queries], prologue, base_iri
+        )
+        refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's
+        deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
+    except QuerySyntaxError as error:  # in a query made from the update's text: say where in the update
+        raise syntax_error_of_update(update, base_iri) or error from None
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))
     emptied = graph_iris(preview.emptied_graphs, head)

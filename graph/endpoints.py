@@ -81,9 +81,9 @@ def _size_refusal(url: str, text: str, size: int) -> StoreError:
     return too_large(url, size) if size else StoreError(f"{url} refused the request's size: {text[:300]}")
 
 
-def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
-    """The error for a server's refusal of a request of `size` bytes: a syntax error, a timeout, a size
-    limit, or the server's own failure."""
+def refusal(url: str, status: int, body: str, size: int = 0, sent: str | None = None) -> Exception:
+    """The error for a server's refusal of a request of `size` bytes, the query or update `sent`: a syntax
+    error, a timeout, a size limit, or the server's own failure."""
     text = reason(body)
     if status in (401, 403):
         return unauthorized(url, status, text)
@@ -92,7 +92,7 @@ def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
     if status == 413 or (status == 400 and _over_a_size_limit(text)):
         return _size_refusal(url, text, size)
     if status == 400:
-        return bad_request(body)
+        return bad_request(body, sent)
     if status == 422 and (failed := remote_violations(url, body)) is not None:
         return failed
     if status in (503, 504) or "timeout" in text.lower():
@@ -100,8 +100,11 @@ def refusal(url: str, status: int, body: str, size: int = 0) -> Exception:
     return StoreError(f"{url} answered {status}: {text[:300]}")
 
 
-def wrapper_error(error: SPARQLWrapperException, url: str, *, is_query: bool, size: int = 0) -> Exception:
-    """The error for what SPARQLWrapper raised on a request of `size` bytes to `url`, the query URL or not."""
+def wrapper_error(
+    error: SPARQLWrapperException, url: str, *, is_query: bool, size: int = 0, sent: str | None = None
+) -> Exception:
+    """The error for what SPARQLWrapper raised on a request of `size` bytes to `url`, the query URL or not,
+    the query or update `sent`."""
     text = str(error)
     message = text.split("Response:", 1)[-1].strip().strip("b'\"").replace("\\n", " ")
     name = type(error).__name__
@@ -109,7 +112,7 @@ def wrapper_error(error: SPARQLWrapperException, url: str, *, is_query: bool, si
     if existence := graph_existence_error(reason(body)):
         return existence
     if name == "QueryBadFormed":
-        return _size_refusal(url, message, size) if _over_a_size_limit(message) else bad_request(body)
+        return _size_refusal(url, message, size) if _over_a_size_limit(message) else bad_request(body, sent)
     if name == "Unauthorized":
         return unauthorized(url, 401, reason(response_body(text) or message))
     if name == "EndPointNotFound":
@@ -130,14 +133,15 @@ def response_body(text: str) -> str | None:
     return body.decode("utf-8", "replace") if isinstance(body, bytes) else None
 
 
-def bad_request(body: str) -> Exception:
-    """A 400: the server's syntax error (with its position when it names one), or, from a server that
-    answers with a problem document (`bilateral serve`) about anything else, its own words."""
+def bad_request(body: str, sent: str | None = None) -> Exception:
+    """A 400: the server's syntax error in the query or update `sent` (with its position when it names one),
+    or, from a server that answers with a problem document (`bilateral serve`) about anything else, its own
+    words."""
     detail = _problem(body)
     if detail is None:
-        return syntax_error(body.strip())
+        return syntax_error(body.strip(), sent)
     if detail[1].startswith(_SYNTAX):
-        return syntax_error(detail[1].removeprefix(_SYNTAX))
+        return syntax_error(detail[1].removeprefix(_SYNTAX), sent)
     return InputError(f"{detail[0]}: {detail[1]}")
 
 

@@ -138,10 +138,10 @@ class RemoteStore(Store):
             return response
         except SPARQLWrapperException as error:
             size = len(text.encode()) if is_update else 0
-            raise wrapper_error(error, url, is_query=url == self.query_url, size=size) from None
+            raise wrapper_error(error, url, is_query=url == self.query_url, size=size, sent=text) from None
         except urllib.error.HTTPError as error:
             size = len(text.encode()) if is_update else 0
-            raise refusal(url, error.code, error.read().decode("utf-8", "replace"), size) from None
+            raise refusal(url, error.code, error.read().decode("utf-8", "replace"), size, text) from None
         except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
@@ -239,7 +239,7 @@ class RemoteStore(Store):
                 retries=False,
             )
             if response.status >= 400:
-                raise refusal(self.query_url, response.status, response.read().decode("utf-8", "replace"))
+                raise refusal(self.query_url, response.status, response.read().decode("utf-8", "replace"), sent=query)
             for chunk in response.stream(_CHUNK):
                 output.write(chunk)
             response.release_conn()

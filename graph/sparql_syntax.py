@@ -2,7 +2,8 @@
 
 Oxigraph's parser recurses, so a query nested deep enough overflows a thread's stack and ends the process;
 `refuse_deep_nesting` refuses such text first, with the line and column, as any other syntax error.
-`syntax_error` turns an engine's message into a QuerySyntaxError carrying the place it names.
+`syntax_error` turns an engine's message into a QuerySyntaxError carrying the place it names, in plain words
+(`graph.syntax_messages`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
 from graph.sparql_text import blank_literals, recent_texts
+from graph.syntax_messages import readable
 
 MAX_NESTING = 64
 """The deepest a query or update may nest `(`, `[` and `{`, and the most unary operators (`!`, `-`, `+`) it
@@ -69,8 +71,10 @@ def _too_deep(text: str, at: int, what: str) -> QuerySyntaxError:
 _POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
 
 
-def syntax_error(message: str) -> QuerySyntaxError:
-    """A QuerySyntaxError carrying the line and column an engine's message names, when it names them."""
+def syntax_error(message: str, text: str | None = None) -> QuerySyntaxError:
+    """A QuerySyntaxError carrying the line and column an engine's message names, when it names them, in
+    plain words (`readable`: `text`, the query or update, lets an undeclared prefix be named)."""
+    message = readable(message, text)
     found = _POSITION.search(message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
     return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
@@ -86,5 +90,5 @@ def syntax_error_of(query: str) -> QuerySyntaxError | None:
     try:
         ox.Store().query(query)
     except SyntaxError as error:
-        return syntax_error(str(error))
+        return syntax_error(str(error), query)
     return None

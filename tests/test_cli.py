@@ -56,6 +56,10 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     assert "Kang Yu-jung@en" in found.stdout and "(1 row)" in found.stdout
     bad = bilateral("query", "--store", store, "SELECT * WHERE { ?s ?p }")
     assert bad.returncode == 2 and "line 1, column" in bad.stderr
+    # bl: and rdfs: are declared for it (a line added first), dc: is not: its place is in the text as written
+    undeclared = bilateral("query", "--store", store, "SELECT ?m WHERE {\n ?m a bl:Meeting ; dc:title ?t }")
+    assert undeclared.returncode == 2, undeclared.stderr
+    assert "at line 2, column 20: the prefix dc: is not declared; declare it" in undeclared.stderr, undeclared.stderr
     empty = bilateral("query", "--store", store, "-", stdin="  \n")
     assert empty.returncode == 2 and "The query is empty: give the text of a SELECT" in empty.stderr
     assert "bilateral load" not in empty.stderr  # the hint about updates is for text that is not a query

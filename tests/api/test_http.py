@@ -119,6 +119,19 @@ def test_syntax_error_is_400_with_the_position_in_the_query_sent(
     assert body["status"] == 400 and f"error at {position}:" in body["detail"], body["detail"]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_undeclared_prefix_is_named_with_the_declaration_to_add(client: FlaskClient, method: str) -> None:
+    query = "SELECT ?m WHERE {\n  ?m a bl:Meeting }"
+    sent = (
+        client.get("/sparql", query_string={"query": query})
+        if method == "GET"
+        else client.post("/sparql", data={"query": query})
+    )
+    body = problem(sent)
+    fix = "error at 2:8: the prefix bl: is not declared; add PREFIX bl: <https://w3id.org/bilateral/ontology#>"
+    assert body["status"] == 400 and fix in body["detail"], body["detail"]
+
+
 @pytest.mark.parametrize(
     ("path", "parameters"),
     [

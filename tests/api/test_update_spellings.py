@@ -168,6 +168,8 @@ def test_unreadable_updates_and_missing_graphs_are_told_not_crashed(client: Flas
     for update in ("WITH <urn:x:g> INSERT { <urn:x:a> <urn:x:p> 1 } WHERE", "; <urn:x:g> DROP TO WHERE BIND(1 AS ?x)"):
         malformed = sparql_update(client, update)
         assert malformed.status_code == 400 and "SPARQL syntax error" in detail(malformed), malformed.data
+    undeclared = sparql_update(client, "PREFIX x: <urn:x:>\nINSERT { GRAPH x:g { ?s skos:note 1 } } WHERE { ?s ?p ?o }")
+    assert undeclared.status_code == 400 and "error at 2:25: the prefix skos: is not declared" in detail(undeclared)
     missing = sparql_update(client, "DROP GRAPH <urn:x:never-written>")
     assert missing.status_code == 400 and "does not exist" in detail(missing) and "SILENT" in detail(missing)
     assert sparql_update(client, "DROP SILENT GRAPH <urn:x:never-written>").status_code == 204

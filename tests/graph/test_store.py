@@ -152,6 +152,29 @@ def test_query_syntax_error_names_the_position(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "place", "words"),
+    [
+        ("SELECT ?s WHERE { ?s rdfs:label ?o }", (1, 22), "add PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"),
+        ('PREFIX ex: <urn:x:>\nSELECT ?s { ?s ex:p "x"^^xsd:string }', (2, 26), "the prefix xsd: is not declared"),
+        ("SELECT ?s WHERE { ?s dc:title ?o }", (1, 22), "dc: is not declared; declare it before the query"),
+        ("INSERT DATA { <urn:x:a> skos:note 'x' }", (1, 25), "add PREFIX skos: <http://www.w3.org/2004/02/skos/"),
+        ("SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?p", (1, 41), "neither grouped (GROUP BY) nor aggregated"),
+        ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", (1, 40), "SELECT * cannot be grouped"),
+        ("SELECT ?s WHERE { ?s ?p ?o", (1, 27), 'the text ends before it is complete: expected one of ",", "."'),
+    ],
+    ids=["known-prefix", "prefix-of-a-datatype", "unknown-prefix", "update", "ungrouped", "star", "unfinished"],
+)
+def test_a_syntax_error_says_what_to_fix(store: Store, text: str, place: tuple[int, int], words: str) -> None:
+    # Oxigraph's words were a list of character classes over several lines ("['A' ..= 'Z' | 'a' ..= 'z' | …")
+    with pytest.raises(QuerySyntaxError) as caught:
+        store.update(text) if text.startswith("INSERT") else store.select(text)
+    message = str(caught.value)
+    assert words in message and "['" not in message and "\\u{" not in message, message
+    assert (caught.value.line, caught.value.column) == place
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "?o" + ")" * 5000 + ") }",

@@ -1,0 +1,108 @@
+"""Oxigraph's syntax errors in words a query writer can act on.
+
+Oxigraph's parser (rust-peg) says what it expected at the furthest place it reached: the tokens, the
+character classes of a name (`['A' ..= 'Z' | 'a' ..= 'z' | '\\u{00C0}'..='\\u{00D6}' …]`, several lines of
+them) and, among them, the sentence of a rule that failed (`Prefix not found`, `The SELECT contains a
+variable that is unbound`). `readable` keeps the place and the tokens, drops the character classes, and
+puts a rule's sentence first in plain words. The commonest mistake, a prefix used and not declared, is found
+in the text itself, at the name that uses it (the parser's place is past it, and its words are the rule's
+name, "Prefix not found"), and told with the declaration to add.
+"""
+
+from __future__ import annotations
+
+import re
+
+from graph.namespaces import INSTANCE_PREFIXES, PREFIXES
+from graph.sparql_names import declarations
+from graph.sparql_text import blank_literals
+
+_ENGINE_MESSAGE = re.compile(r"error at (\d+):(\d+): expected (?:one of )?(.*)\Z", re.DOTALL)
+_ITEM = re.compile(r"\"(?:[^\"\\]|\\.)*\"|\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]|[^,\[\"]+")
+_PREFIXED = re.compile(r"(?<![\w$?.:-])((?:[^\W\d_](?:[\w.-]*[\w-])?)?):")
+"""On text with its literals, IRIs and comments blanked: the prefix of a prefixed name (`_:` labels and
+variables aside)."""
+_BRACKETED = re.compile(r"<\s*[A-Za-z][\w+.-]*:[^<>\n]*>")
+"""What is meant as an IRI, though not one (`<http://x y>`): not a prefixed name."""
+_KNOWN = {**PREFIXES, **INSTANCE_PREFIXES}
+
+_RULES = {
+    "Prefix not found": "a prefix used here is not declared; declare it before the query: PREFIX name: <IRI>",
+    "The SELECT contains a variable that is unbound": (
+        "the SELECT names a variable that is neither grouped (GROUP BY) nor aggregated (COUNT, SAMPLE, …)"
+    ),
+    "The SELECT overrides an existing variable using an expression": (
+        "an expression of the SELECT is bound AS a variable the pattern binds already; name it otherwise"
+    ),
+    "SELECT * is not authorized with GROUP BY": (
+        "SELECT * cannot be grouped: name the grouped variables and the aggregates (SELECT ?a (COUNT(?b) AS ?n))"
+    ),
+    "IRI parsing failed": 'this IRI is not valid (an IRI has no spaces, and no <>"{}|\\^` in it)',
+}
+"""The sentences of Oxigraph's rules, in plain words; a sentence not listed is shown as it is."""
+
+
+def readable(message: str, text: str | None = None) -> str:
+    """An engine's syntax error in plain words, its place kept as `error at LINE:COLUMN:`; `text`, the query
+    or update, lets an undeclared prefix be named. A message in another shape is returned as it is.
+
+    >>> print(readable("error at 1:30: expected one of Prefix not found, ['%'], [':']", "ASK { ?s dc:title ?o }"))
+    error at 1:10: the prefix dc: is not declared; declare it before the query: PREFIX dc: <namespace IRI>
+    >>> print(readable("error at 1:28: expected one of \\",\\", \\"}\\", ['A' ..= 'Z'], [_]", "ASK { ?s ?p ?o"))
+    error at 1:28: the text ends before it is complete: expected one of ",", "}"
+    """
+    found = _ENGINE_MESSAGE.match(message)
+    if found is None:
+        return message
+    if text is not None and (undeclared := first_undeclared_prefix(text)) is not None:
+        prefix, line, column = undeclared
+        return f"error at {line}:{column}: {_undeclared(prefix)}"
+    line, column = int(found.group(1)), int(found.group(2))
+    items = [item.strip() for item in _ITEM.findall(found.group(3)) if item.strip()]
+    rules = [_RULES.get(item, item[:1].lower() + item[1:]) for item in items if _is_sentence(item)]
+    tokens = [item for item in items if not item.startswith("[") and not _is_sentence(item)]
+    if rules:  # checked once the whole text has been read: the place is its end
+        return f"error at {line}:{column}: {'; '.join(rules)}"
+    reason = f"expected {'one of ' if len(tokens) > 1 else ''}{', '.join(tokens)}" if tokens else "not SPARQL here"
+    if text is not None and _past_the_end(text, line, column):
+        reason = f"the text ends before it is complete: {reason}"
+    return f"error at {line}:{column}: {reason}"
+
+
+def first_undeclared_prefix(text: str) -> tuple[str, int, int] | None:
+    """The first prefix the text uses in a prefixed name without declaring it, with its line and column.
+
+    >>> first_undeclared_prefix("PREFIX bl: <x:>\\nSELECT ?s { ?s a bl:M ; :p 'a:b' ; <c:d> _:b1 }")
+    ('', 2, 25)
+    >>> first_undeclared_prefix("PREFIX : <x:> ASK { ?s :p ?o } # dc:title")
+    """
+    declared = {match.group(1) for match in declarations(text) if match.group(1) is not None}
+    blanked = _BRACKETED.sub(lambda m: " " * len(m.group(0)), blank_literals(text))
+    for match in _PREFIXED.finditer(blanked):
+        prefix = match.group(1)
+        if prefix not in declared and not _declaring(blanked, match.start()):
+            at = match.start()
+            return prefix, text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return None
+
+
+def _declaring(blanked: str, at: int) -> bool:
+    """Whether the prefixed name at `at` is the prefix of a PREFIX declaration."""
+    return blanked[:at].rstrip()[-6:].upper() == "PREFIX"
+
+
+def _undeclared(prefix: str) -> str:
+    namespace = _KNOWN.get(prefix)
+    if namespace is None:
+        return f"the prefix {prefix}: is not declared; declare it before the query: PREFIX {prefix}: <namespace IRI>"
+    return f"the prefix {prefix}: is not declared; add PREFIX {prefix}: <{namespace}> before the query"
+
+
+def _is_sentence(item: str) -> bool:
+    """A rule's sentence, rather than a token (quoted, or a keyword) or a character class."""
+    return " " in item and not item.startswith(('"', "["))
+
+
+def _past_the_end(text: str, line: int, column: int) -> bool:
+    lines = text.split("\n")
+    return line > len(lines) or (line == len(lines) and column > len(lines[-1].rstrip()))
