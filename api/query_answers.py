@@ -98,7 +98,7 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
     try:
         results = store.serialize_bytes(limited or asked.text, "json", dataset, asked.base_url)
     except QuerySyntaxError as error:  # it names a place in the text with the LIMIT added: say where in the query
-        raise (syntax_error_of(asked.text) if limited else None) or error from None
+        raise (syntax_error_of(asked.text, asked.base_url) if limited else None) or error from None
     if select_all:
         results = columns_as_written(results, asked.text)
     body, truncated = cut(results, limit if limited else None, media_type)

@@ -177,7 +177,7 @@ def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyn
             row, col = int(found.group(1)), int(found.group(2))
             return f"error at {row}:{col - len(_FAILING) if row == line and col >= column + len(_FAILING) else col}"
 
-        return syntax_error(_PLACE.sub(unshifted, str(error), count=1), update)
+        return syntax_error(_PLACE.sub(unshifted, str(error), count=1), update, without_base=base_iri is None)
     except (OSError, RuntimeError):  # the DROP, as intended: it parsed
         pass
     return None

@@ -117,7 +117,7 @@ class EmbeddedStore(Store):
             union = query_dataset(query) is None
             return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=union)
         except SyntaxError as error:
-            raise syntax_error(str(error), query) from None
+            raise syntax_error(str(error), query, without_base=base_iri is None) from None
         except (OSError, RuntimeError) as error:
             raise evaluation_error(error) from None
 
@@ -210,7 +210,7 @@ class EmbeddedStore(Store):
         try:
             self._store.update(update, base_iri=base_iri)
         except SyntaxError as error:
-            raise syntax_error(str(error), written) from None
+            raise syntax_error(str(error), written, without_base=base_iri is None) from None
         except RuntimeError as error:  # DROP or CLEAR of a graph the store lacks, CREATE of one it has
             raise graph_existence_error(str(error)) or evaluation_error(error) from None
         except OSError as error:  # its files, or a SERVICE an allow-list lets it reach

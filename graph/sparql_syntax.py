@@ -71,24 +71,25 @@ def _too_deep(text: str, at: int, what: str) -> QuerySyntaxError:
 _POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
 
 
-def syntax_error(message: str, text: str | None = None) -> QuerySyntaxError:
+def syntax_error(message: str, text: str | None = None, *, without_base: bool = False) -> QuerySyntaxError:
     """A QuerySyntaxError carrying the line and column an engine's message names, when it names them, in
-    plain words (`readable`: `text`, the query or update, lets an undeclared prefix be named)."""
-    message = readable(message, text)
+    plain words (`readable`: `text`, the query or update, lets an undeclared prefix be named, and a relative
+    IRI when it was parsed `without_base`)."""
+    message = readable(message, text, without_base=without_base)
     found = _POSITION.search(message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
     return QuerySyntaxError(f"SPARQL syntax error: {message}", line=line, column=column)
 
 
-def syntax_error_of(query: str) -> QuerySyntaxError | None:
-    """The syntax error Oxigraph's parser finds in a query, or None. The query is parsed against an empty
-    store, so a query that parses reads nothing."""
+def syntax_error_of(query: str, base_iri: str | None = None) -> QuerySyntaxError | None:
+    """The syntax error Oxigraph's parser finds in a query, its relative IRIs resolved against `base_iri`, or
+    None. The query is parsed against an empty store, so a query that parses reads nothing."""
     try:
         refuse_deep_nesting(query)
     except QuerySyntaxError as error:
         return error
     try:
-        ox.Store().query(query)
+        ox.Store().query(query, base_iri=base_iri)
     except SyntaxError as error:
-        return syntax_error(str(error), query)
+        return syntax_error(str(error), query, without_base=base_iri is None)
     return None

@@ -59,6 +59,15 @@ def blank_literals(text: str) -> str:
     return _LEXEMES.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def iris_in(text: str) -> Iterator[tuple[str, int]]:
+    """The IRIs a text writes (`<…>`), strings and comments aside, each with where it starts.
+
+    >>> list(iris_in("ASK { <a> ?p '<b>' } # <c>"))
+    [('a', 6)]
+    """
+    return ((m.group(0)[1:-1], m.start()) for m in _LEXEMES.finditer(text) if m.lastgroup == "iri")
+
+
 def without_comments(text: str) -> str:
     """The text with its comments replaced by spaces (a `#` inside a string or an IRI is not one).
 

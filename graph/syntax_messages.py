@@ -6,7 +6,8 @@ them) and, among them, the sentence of a rule that failed (`Prefix not found`, `
 variable that is unbound`). `readable` keeps the place and the tokens, drops the character classes, and
 puts a rule's sentence first in plain words. The commonest mistake, a prefix used and not declared, is found
 in the text itself, at the name that uses it (the parser's place is past it, and its words are the rule's
-name, "Prefix not found"), and told with the declaration to add.
+name, "Prefix not found"), and told with the declaration to add. So is a relative IRI in a text parsed
+without a base, which the parser reports as "expected OPTIONAL" or "expected NAMED" past it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 
 from graph.namespaces import INSTANCE_PREFIXES, PREFIXES
 from graph.sparql_names import declarations
-from graph.sparql_text import blank_literals
+from graph.sparql_text import blank_literals, iris_in
 
 _ENGINE_MESSAGE = re.compile(r"error at (\d+):(\d+): expected (?:one of )?(.*)\Z", re.DOTALL)
 _ITEM = re.compile(r"\"(?:[^\"\\]|\\.)*\"|\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]|[^,\[\"]+")
@@ -24,6 +25,7 @@ _PREFIXED = re.compile(r"(?<![\w$?.:-])((?:[^\W\d_](?:[\w.-]*[\w-])?)?):")
 variables aside)."""
 _BRACKETED = re.compile(r"<\s*[A-Za-z][\w+.-]*:[^<>\n]*>")
 """What is meant as an IRI, though not one (`<http://x y>`): not a prefixed name."""
+_SCHEME = re.compile(r"[A-Za-z][\w+.-]*:")
 _KNOWN = {**PREFIXES, **INSTANCE_PREFIXES}
 
 _RULES = {
@@ -42,9 +44,10 @@ _RULES = {
 """The sentences of Oxigraph's rules, in plain words; a sentence not listed is shown as it is."""
 
 
-def readable(message: str, text: str | None = None) -> str:
+def readable(message: str, text: str | None = None, *, without_base: bool = False) -> str:
     """An engine's syntax error in plain words, its place kept as `error at LINE:COLUMN:`; `text`, the query
-    or update, lets an undeclared prefix be named. A message in another shape is returned as it is.
+    or update, lets an undeclared prefix be named, and a relative IRI when it was parsed `without_base` (a
+    store's query, where no endpoint's URL resolves it). A message in another shape is returned as it is.
 
     >>> print(readable("error at 1:30: expected one of Prefix not found, ['%'], [':']", "ASK { ?s dc:title ?o }"))
     error at 1:10: the prefix dc: is not declared; declare it before the query: PREFIX dc: <namespace IRI>
@@ -54,9 +57,9 @@ def readable(message: str, text: str | None = None) -> str:
     found = _ENGINE_MESSAGE.match(message)
     if found is None:
         return message
-    if text is not None and (undeclared := first_undeclared_prefix(text)) is not None:
-        prefix, line, column = undeclared
-        return f"error at {line}:{column}: {_undeclared(prefix)}"
+    if text is not None and (named := _first_name_problem(text, without_base)) is not None:
+        at, problem = named
+        return f"error at {text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}: {problem}"
     line, column = int(found.group(1)), int(found.group(2))
     items = [item.strip() for item in _ITEM.findall(found.group(3)) if item.strip()]
     rules = [_RULES.get(item, item[:1].lower() + item[1:]) for item in items if _is_sentence(item)]
@@ -69,21 +72,41 @@ def readable(message: str, text: str | None = None) -> str:
     return f"error at {line}:{column}: {reason}"
 
 
-def first_undeclared_prefix(text: str) -> tuple[str, int, int] | None:
-    """The first prefix the text uses in a prefixed name without declaring it, with its line and column.
+def _first_name_problem(text: str, without_base: bool) -> tuple[int, str] | None:
+    """Where the first name the text cannot resolve is, and why: a prefix it does not declare, or, parsed
+    `without_base`, a relative IRI when it declares no BASE."""
+    problems = []
+    if (undeclared := first_undeclared_prefix(text)) is not None:
+        problems.append((undeclared[1], _undeclared(undeclared[0])))
+    if without_base and (relative := first_relative_iri(text)) is not None:
+        problems.append((relative[1], _relative(relative[0])))
+    return min(problems, default=None)
+
+
+def first_undeclared_prefix(text: str) -> tuple[str, int] | None:
+    """The first prefix the text uses in a prefixed name without declaring it, and where.
 
     >>> first_undeclared_prefix("PREFIX bl: <x:>\\nSELECT ?s { ?s a bl:M ; :p 'a:b' ; <c:d> _:b1 }")
-    ('', 2, 25)
+    ('', 40)
     >>> first_undeclared_prefix("PREFIX : <x:> ASK { ?s :p ?o } # dc:title")
     """
     declared = {match.group(1) for match in declarations(text) if match.group(1) is not None}
     blanked = _BRACKETED.sub(lambda m: " " * len(m.group(0)), blank_literals(text))
     for match in _PREFIXED.finditer(blanked):
-        prefix = match.group(1)
-        if prefix not in declared and not _declaring(blanked, match.start()):
-            at = match.start()
-            return prefix, text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        if match.group(1) not in declared and not _declaring(blanked, match.start()):
+            return match.group(1), match.start()
     return None
+
+
+def first_relative_iri(text: str) -> tuple[str, int] | None:
+    """The first relative IRI the text writes (`<p>`, `<#g>`), and where, unless it declares a BASE.
+
+    >>> first_relative_iri("ASK { ?s <urn:x:p> '<q>', <p> }"), first_relative_iri("BASE <x:> ASK { <p> ?p ?o }")
+    (('p', 26), None)
+    """
+    if any(match.group(3) is not None for match in declarations(text)):
+        return None
+    return next(((iri, at) for iri, at in iris_in(text) if not _SCHEME.match(iri)), None)
 
 
 def _declaring(blanked: str, at: int) -> bool:
@@ -96,6 +119,13 @@ def _undeclared(prefix: str) -> str:
     if namespace is None:
         return f"the prefix {prefix}: is not declared; declare it before the query: PREFIX {prefix}: <namespace IRI>"
     return f"the prefix {prefix}: is not declared; add PREFIX {prefix}: <{namespace}> before the query"
+
+
+def _relative(iri: str) -> str:
+    return (
+        f"the IRI <{iri}> is relative, and nothing gives a base to resolve it against: write it whole "
+        f"(<https://w3id.org/bilateral/id/country/KOR>), or declare BASE <…> before the query"
+    )
 
 
 def _is_sentence(item: str) -> bool:

@@ -174,6 +174,19 @@ def test_a_syntax_error_says_what_to_fix(store: Store, text: str, place: tuple[i
     assert store.count() == 0
 
 
+def test_a_relative_iri_with_nothing_to_resolve_it_is_named() -> None:
+    # Oxigraph's words were "expected OPTIONAL" at the object, or "expected NAMED" after a FROM <g>
+    store = EmbeddedStore()
+    for text, column in (("SELECT * { ?s <p> ?o }", 15), ("SELECT * FROM <g> { ?s ?p ?o }", 15)):
+        with pytest.raises(QuerySyntaxError, match="the IRI <.> is relative, and nothing gives a base") as caught:
+            store.select(text)
+        assert (caught.value.line, caught.value.column) == (1, column)
+    assert store.select("BASE <urn:x:> SELECT * { ?s <p> ?o }").rows == []
+    with pytest.raises(QuerySyntaxError, match="expected one of") as unrelated:  # a base given: another error
+        store.serialize_bytes("SELECT * { ?s <p> ?o", "json", base_iri="http://example.org/")
+    assert "relative" not in str(unrelated.value)
+
+
 @pytest.mark.parametrize(
     "text",
     [
