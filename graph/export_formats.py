@@ -3,8 +3,11 @@ follows the projection, never the serialized file.
 
 GEXF 1.3 (Gephi: typed `kind` on every edge, dynamic spells for the timeline), GraphML (yEd, Cytoscape,
 networkx), Cytoscape.js elements, CX2 (Cytoscape, NDEx), D3 node-link, graphology (Sigma.js), DOT
-(Graphviz, every id quoted) and a zip of Neo4j `neo4j-admin import` CSV files. Node ids are IRIs; every
-edge has its own id, so parallel edges of different types survive in every format.
+(Graphviz, every id quoted; a relation two states share, as a meeting, drawn without an arrow) and a zip of
+Neo4j `neo4j-admin import` CSV files. Node ids are IRIs; every edge has its own id, so parallel edges of
+different types survive in every format. Every graph is directed, a shared relation's edge going from the
+lesser IRI: GEXF and GraphML could mark such an edge undirected, but networkx refuses to read a graph that
+mixes both ("Undirected edge found in directed graph").
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
+
+from graph.network_edges import SHARED_FACTS
 
 NODE_FIELDS = ("label", "type", "iri", "code", "start", "end", "sources")
 EDGE_FIELDS = ("label", "type", "iri", "start", "end", "precision", "sources")
@@ -182,7 +187,8 @@ def write_dot(network: nx.MultiDiGraph, out: IO[bytes]) -> None:
         attributes = ", ".join(f"{k}={_dot_id(v)}" for k, v in data.items())
         write(f"  {_dot_id(node)} [{attributes}];\n")
     for a, b, key, data in _edges(network):
-        attributes = ", ".join(f"{k}={_dot_id(v)}" for k, v in {"id": key, **data}.items())
+        shown = {"id": key, **data, **({"dir": "none"} if data.get("type") in SHARED_FACTS else {})}
+        attributes = ", ".join(f"{k}={_dot_id(v)}" for k, v in shown.items())
         write(f"  {_dot_id(a)} -> {_dot_id(b)} [{attributes}];\n")
     write("}\n")
 
