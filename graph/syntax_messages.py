@@ -7,7 +7,9 @@ variable that is unbound`). `readable` keeps the place and the tokens, drops the
 puts a rule's sentence first in plain words. The commonest mistake, a prefix used and not declared, is found
 in the text itself, at the name that uses it (the parser's place is past it, and its words are the rule's
 name, "Prefix not found"), and told with the declaration to add. So is a relative IRI in a text parsed
-without a base, which the parser reports as "expected OPTIONAL" or "expected NAMED" past it.
+without a base, which the parser reports as "expected OPTIONAL" or "expected NAMED" past it, and a bracket
+left open or closed by another, where the parser lists what could go on (`FILTER(?o > 3 }` is "expected one
+of PREDICATE, STRBEFORE, STRSTARTS, isLITERAL, isNUMERIC", past the end).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ _PREFIXED = re.compile(r"(?<![\w$?.:-])((?:[^\W\d_](?:[\w.-]*[\w-])?)?):")
 variables aside)."""
 _BRACKETED = re.compile(r"<\s*[A-Za-z][\w+.-]*:[^<>\n]*>")
 """What is meant as an IRI, though not one (`<http://x y>`): not a prefixed name."""
+_BRACKET = re.compile(r"[()\[\]{}]")
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
 _SCHEME = re.compile(r"[A-Za-z][\w+.-]*:")
 _KNOWN = {**PREFIXES, **INSTANCE_PREFIXES}
 
@@ -46,20 +50,23 @@ _RULES = {
 
 def readable(message: str, text: str | None = None, *, without_base: bool = False) -> str:
     """An engine's syntax error in plain words, its place kept as `error at LINE:COLUMN:`; `text`, the query
-    or update, lets an undeclared prefix be named, and a relative IRI when it was parsed `without_base` (a
-    store's query, where no endpoint's URL resolves it). A message in another shape is returned as it is.
+    or update, lets a bracket left open or closed by another be named, and an undeclared prefix, and a
+    relative IRI when it was parsed `without_base` (a store's query, where no endpoint's URL resolves it).
+    A message in another shape is returned as it is.
 
     >>> print(readable("error at 1:30: expected one of Prefix not found, ['%'], [':']", "ASK { ?s dc:title ?o }"))
     error at 1:10: the prefix dc: is not declared; declare it before the query: PREFIX dc: <namespace IRI>
-    >>> print(readable("error at 1:28: expected one of \\",\\", \\"}\\", ['A' ..= 'Z'], [_]", "ASK { ?s ?p ?o"))
-    error at 1:28: the text ends before it is complete: expected one of ",", "}"
+    >>> print(readable("error at 1:26: expected one of \\"(\\", \\"?\\", ['A' ..= 'Z']", "ASK { ?s ?p ?o } ORDER BY"))
+    error at 1:26: the text ends before it is complete: expected one of "(", "?"
+    >>> print(readable("error at 1:15: expected one of PREDICATE, STRSTARTS", "ASK { ?s ?p ?o"))
+    error at 1:5: this { is never closed; add its }
     """
     found = _ENGINE_MESSAGE.match(message)
     if found is None:
         return message
-    if text is not None and (named := _first_name_problem(text, without_base)) is not None:
+    if text is not None and (named := _first_text_problem(text, without_base)) is not None:
         at, problem = named
-        return f"error at {text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}: {problem}"
+        return f"error at {_place(text, at)}: {problem}"
     line, column = int(found.group(1)), int(found.group(2))
     items = [item.strip() for item in _ITEM.findall(found.group(3)) if item.strip()]
     rules = [_RULES.get(item, item[:1].lower() + item[1:]) for item in items if _is_sentence(item)]
@@ -72,15 +79,51 @@ def readable(message: str, text: str | None = None, *, without_base: bool = Fals
     return f"error at {line}:{column}: {reason}"
 
 
-def _first_name_problem(text: str, without_base: bool) -> tuple[int, str] | None:
-    """Where the first name the text cannot resolve is, and why: a prefix it does not declare, or, parsed
-    `without_base`, a relative IRI when it declares no BASE."""
-    problems = []
+def _first_text_problem(text: str, without_base: bool) -> tuple[int, str] | None:
+    """Where the first problem found in the text itself is, and what it is: a bracket not closed or closed
+    by the wrong one, a prefix it does not declare, or, parsed `without_base`, a relative IRI when it
+    declares no BASE."""
+    problems = [found] if (found := first_bracket_problem(text)) is not None else []
     if (undeclared := first_undeclared_prefix(text)) is not None:
         problems.append((undeclared[1], _undeclared(undeclared[0])))
     if without_base and (relative := first_relative_iri(text)) is not None:
         problems.append((relative[1], _relative(relative[0])))
     return min(problems, default=None)
+
+
+def first_bracket_problem(text: str) -> tuple[int, str] | None:
+    """Where the first bracket is that another closes wrongly or nothing closes, strings, IRIs and comments
+    aside, and what is wrong.
+
+    >>> first_bracket_problem("ASK { ?s ?p ?o FILTER(?o > ')' }")
+    (31, 'this } comes before the ( at 1:22 is closed; close it with ) first')
+    >>> first_bracket_problem("ASK { ?s ?p [ ?q ?o ] "), first_bracket_problem("ASK { ?s ?p ?o } }")
+    ((4, 'this { is never closed; add its }'), (17, 'this } closes nothing; take it out'))
+    """
+    opened: list[int] = []
+    blanked = blank_literals(text)
+    for match in _BRACKET.finditer(blanked):
+        at, bracket = match.start(), match.group()
+        if bracket in _CLOSING:
+            opened.append(at)
+        elif not opened:
+            return at, f"this {bracket} closes nothing; take it out"
+        elif _CLOSING[blanked[opened[-1]]] != bracket:
+            start = opened[-1]
+            return at, (
+                f"this {bracket} comes before the {blanked[start]} at {_place(text, start)} is closed; "
+                f"close it with {_CLOSING[blanked[start]]} first"
+            )
+        else:
+            opened.pop()
+    if opened:
+        return opened[-1], f"this {blanked[opened[-1]]} is never closed; add its {_CLOSING[blanked[opened[-1]]]}"
+    return None
+
+
+def _place(text: str, at: int) -> str:
+    """`LINE:COLUMN` of an offset in a text."""
+    return f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
 
 
 def first_undeclared_prefix(text: str) -> tuple[str, int] | None:

@@ -160,9 +160,21 @@ def test_query_syntax_error_names_the_position(store: Store) -> None:
         ("INSERT DATA { <urn:x:a> skos:note 'x' }", (1, 25), "add PREFIX skos: <http://www.w3.org/2004/02/skos/"),
         ("SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?p", (1, 41), "neither grouped (GROUP BY) nor aggregated"),
         ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", (1, 40), "SELECT * cannot be grouped"),
-        ("SELECT ?s WHERE { ?s ?p ?o", (1, 27), 'the text ends before it is complete: expected one of ",", "."'),
+        ("SELECT ?s WHERE { ?s ?p ?o } ORDER BY", (1, 38), 'the text ends before it is complete: expected one of "$"'),
+        ("SELECT ?s WHERE { ?s ?p '}' ", (1, 17), "this { is never closed; add its }"),
+        ("SELECT ?s WHERE { ?s ?p ?o FILTER(?o > 3 }", (1, 42), "this } comes before the ( at 1:34 is closed"),
     ],
-    ids=["known-prefix", "prefix-of-a-datatype", "unknown-prefix", "update", "ungrouped", "star", "unfinished"],
+    ids=[
+        "known-prefix",
+        "prefix-of-a-datatype",
+        "unknown-prefix",
+        "update",
+        "ungrouped",
+        "star",
+        "unfinished",
+        "unclosed",
+        "closed-by-another",
+    ],
 )
 def test_a_syntax_error_says_what_to_fix(store: Store, text: str, place: tuple[int, int], words: str) -> None:
     # Oxigraph's words were a list of character classes over several lines ("['A' ..= 'Z' | 'a' ..= 'z' | …")
@@ -182,7 +194,7 @@ def test_a_relative_iri_with_nothing_to_resolve_it_is_named() -> None:
             store.select(text)
         assert (caught.value.line, caught.value.column) == (1, column)
     assert store.select("BASE <urn:x:> SELECT * { ?s <p> ?o }").rows == []
-    with pytest.raises(QuerySyntaxError, match="expected one of") as unrelated:  # a base given: another error
+    with pytest.raises(QuerySyntaxError, match="is never closed") as unrelated:  # a base given: another error
         store.serialize_bytes("SELECT * { ?s <p> ?o", "json", base_iri="http://example.org/")
     assert "relative" not in str(unrelated.value)
 
