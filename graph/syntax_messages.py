@@ -27,6 +27,7 @@ _PREFIXED = re.compile(r"(?<![\w$?.:-])((?:[^\W\d_](?:[\w.-]*[\w-])?)?):")
 variables aside)."""
 _BRACKETED = re.compile(r"<\s*[A-Za-z][\w+.-]*:[^<>\n]*>")
 """What is meant as an IRI, though not one (`<http://x y>`): not a prefixed name."""
+_DECLARING = re.compile(r"(?<![\w:-])PREFIX\s*\Z", re.IGNORECASE)
 _BRACKET = re.compile(r"[()\[\]{}]")
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 _SCHEME = re.compile(r"[A-Za-z][\w+.-]*:")
@@ -153,8 +154,9 @@ def first_relative_iri(text: str) -> tuple[str, int] | None:
 
 
 def _declaring(blanked: str, at: int) -> bool:
-    """Whether the prefixed name at `at` is the prefix of a PREFIX declaration."""
-    return blanked[:at].rstrip()[-6:].upper() == "PREFIX"
+    """Whether the prefixed name at `at` is the prefix of a PREFIX declaration (looked for just before it:
+    a text of megabytes may hold a prefixed name every few bytes)."""
+    return _DECLARING.search(blanked, max(0, at - 64), at) is not None
 
 
 def _undeclared(prefix: str) -> str:
