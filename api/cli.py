@@ -38,6 +38,7 @@ from api.tables import aligned, slashed_name_hint, with_prefixes, write_answer
 from graph.embedded import EmbeddedStore
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
+from graph.model_graphs import model_update_report, update_model_graphs
 from graph.sparql_text import projected_as_written, query_form, selects_all
 from graph.store import Store
 
@@ -59,10 +60,11 @@ def main() -> None:
 @store_options
 @reported
 def init(store_dir: Path, endpoint: str | None) -> None:
-    """Create the store: ontology, shapes, countries and the seed articles' facts."""
+    """Create the store: ontology, shapes, countries and the seed articles' facts. A store made by another
+    release gets this release's ontology and shapes."""
     with open_from(store_dir, endpoint, create=True) as store:
         if is_initialized(store):
-            click.echo(f"{store.description} already holds the ontology; nothing to do.")
+            click.echo(model_update_report(store.description, update_model_graphs(store)))
             return
         summary = init_store(store)
         click.echo(f"Initialized {store.description}: {summary.quads} quads in {len(summary.graphs)} graphs.")

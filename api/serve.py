@@ -35,6 +35,7 @@ from api.worker_store import worker_store_factory
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
 from graph.loading import init_store, is_initialized
+from graph.model_graphs import model_update_report, update_model_graphs
 from graph.remote import RemoteStore
 
 
@@ -47,6 +48,8 @@ def ensure_initialized(store_dir: Path) -> None:
         said = child.stderr.strip().splitlines()
         reason = said[-1].removeprefix("error: ") if said else f"exit status {child.returncode}"
         raise StoreUnavailable(reason)
+    if child.stdout.strip():  # the model's graphs brought to this release
+        print(child.stdout.strip(), file=sys.stderr)
 
 
 def initialize(store_dir: Path) -> None:
@@ -59,6 +62,8 @@ def initialize(store_dir: Path) -> None:
     try:
         if not is_initialized(store):
             init_store(store)
+        elif replaced := update_model_graphs(store):
+            print(model_update_report(store.description, replaced))
     finally:
         store.close()
 

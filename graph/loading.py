@@ -25,9 +25,10 @@ from graph.embedded import EmbeddedStore
 from graph.errors import ValidationFailed
 from graph.file_content import Progress, is_gzipped, sliceable, starts_with_bom
 from graph.formats import rdf_format, rdf_format_for_path
-from graph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, graph_iri, refuse_unwritable, slug
+from graph.model_graphs import model_files
+from graph.namespaces import ONTOLOGY_GRAPH, graph_iri, refuse_unwritable, slug
 from graph.parsing import Staged, not_a_file, read_into, refuse_url, stage
-from graph.resources import data_dir, ontology_dir, shapes_dir, turtle_files
+from graph.resources import data_dir
 from graph.store import Store
 
 if TYPE_CHECKING:
@@ -287,8 +288,7 @@ def _bulk_load_triples(
 
 def bundled_files() -> list[tuple[Path, str | None]]:
     """The files `init` loads, each with the graph its triples go into (None: the file names its graphs)."""
-    files: list[tuple[Path, str | None]] = [(p, ONTOLOGY_GRAPH) for p in turtle_files(ontology_dir())]
-    files += [(p, SHAPES_GRAPH) for p in turtle_files(shapes_dir())]
+    files: list[tuple[Path, str | None]] = [*model_files()]
     folder = data_dir()
     files += [(p, None) for p in sorted(folder.glob("*.trig"))]
     return files
