@@ -63,7 +63,7 @@ from api.update_text import (
     written_graphs,
 )
 from api.what_remains import stage_what_remains
-from graph.errors import InputError, QuerySyntaxError, RefusedInput, ValidationFailed
+from graph.errors import InputError, ParseError, QuerySyntaxError, RefusedInput, ValidationFailed
 from graph.namespaces import MODEL_GRAPHS, RESERVED_GRAPHS, refuse_reserved, refuse_unwritable
 from graph.parsing import Staged, stage
 from graph.sparql_names import graph_iris, head_of, prologue_of
@@ -367,7 +367,7 @@ def check_update(store: Store, update: str, validator: Validator, base_iri: str 
         )
         refuse_unwritable(name for name in inserted.graph_names() if name != DEFAULT_TARGET)  # INSERT DATA's
         deleted = _collect(store, preview.deleted_blocks, preview.deleted_queries, prologue, base_iri)
-    except QuerySyntaxError as error:  # in a query made from the update's text: say where in the update
+    except (QuerySyntaxError, ParseError) as error:  # in a text made from the update's: say where in the update
         raise syntax_error_of_update(update, base_iri) or error from None
     if preview.written_then_emptied:
         raise RefusedInput(WRITTEN_THEN_EMPTIED.format(operation=quoted(preview.written_then_emptied[0])))

@@ -170,6 +170,8 @@ def test_unreadable_updates_and_missing_graphs_are_told_not_crashed(client: Flas
         assert malformed.status_code == 400 and "SPARQL syntax error" in detail(malformed), malformed.data
     undeclared = sparql_update(client, "PREFIX x: <urn:x:>\nINSERT { GRAPH x:g { ?s skos:note 1 } } WHERE { ?s ?p ?o }")
     assert undeclared.status_code == 400 and "error at 2:25: the prefix skos: is not declared" in detail(undeclared)
+    in_data = sparql_update(client, "PREFIX x: <urn:x:>\nINSERT DATA { GRAPH x:g { x:a skos:note 'x' } }")
+    assert in_data.status_code == 400 and "error at 2:31: the prefix skos: is not declared" in detail(in_data)
     missing = sparql_update(client, "DROP GRAPH <urn:x:never-written>")
     assert missing.status_code == 400 and "does not exist" in detail(missing) and "SILENT" in detail(missing)
     assert sparql_update(client, "DROP SILENT GRAPH <urn:x:never-written>").status_code == 204
