@@ -73,8 +73,8 @@ _POSITION = re.compile(r"(?:error at |line )(\d+)[:, ]+(?:column )?(\d+)")
 
 def syntax_error(message: str, text: str | None = None, *, without_base: bool = False) -> QuerySyntaxError:
     """A QuerySyntaxError carrying the line and column an engine's message names, when it names them, in
-    plain words (`readable`: `text`, the query or update, lets an undeclared prefix be named, and a relative
-    IRI when it was parsed `without_base`)."""
+    plain words (`readable`: `text`, the query or update, lets a bracket left open and an undeclared prefix
+    be named, and a relative IRI when it was parsed `without_base`)."""
     message = readable(message, text, without_base=without_base)
     found = _POSITION.search(message)
     line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
