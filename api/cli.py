@@ -34,7 +34,7 @@ from api.cli_options import (
     store_options,
     write_whole,
 )
-from api.tables import aligned, slashed_name_hint, with_prefixes, write_answer
+from api.tables import aligned, pointed_at, slashed_name_hint, with_prefixes, write_answer
 from graph.embedded import EmbeddedStore
 from graph.errors import QuerySyntaxError
 from graph.loading import init_store, is_initialized, load_files, load_staged
@@ -162,7 +162,8 @@ def query(query: str, fmt: str | None, store_dir: Path, endpoint: str | None) ->
                 line = error.line - added_lines
                 raise QuerySyntaxError(
                     f"SPARQL syntax error at line {line}, column {error.column}: {str(error).split(': ', 2)[-1]}"
-                    + slashed_name_hint(text),
+                    + slashed_name_hint(text)
+                    + pointed_at(text, line, error.column),
                     line=line,
                     column=error.column,
                 ) from None

@@ -41,6 +41,24 @@ def with_prefixes(query: str) -> tuple[str, int]:
     return header + "\n" + query, 1
 
 
+def pointed_at(text: str, line: int, column: int | None) -> str:
+    """The line of a query an error names, with a caret under its column, to follow the message.
+
+    >>> print(pointed_at("SELECT ?m {\\n  ?m a dc:Meeting }", 2, 8))
+    <BLANKLINE>
+        ?m a dc:Meeting }
+             ^
+    >>> pointed_at("SELECT ?m {\\n\\t?m a dc:M }", 2, 6).endswith("\\t    ^")  # a tab stays a tab
+    True
+    """
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines) or column is None:
+        return ""
+    shown = lines[line - 1].rstrip("\r")
+    padding = "".join(c if c == "\t" else " " for c in shown[: column - 1])
+    return f"\n  {shown}\n  {padding}^"
+
+
 def slashed_name_hint(query: str) -> str:
     """A hint for a query that writes an instance as `id:country/KOR`, which SPARQL cannot read."""
     found = _SLASHED_NAME.search(query)

@@ -60,6 +60,7 @@ def test_init_query_and_errors(tmp_path: Path) -> None:
     undeclared = bilateral("query", "--store", store, "SELECT ?m WHERE {\n ?m a bl:Meeting ; dc:title ?t }")
     assert undeclared.returncode == 2, undeclared.stderr
     assert "at line 2, column 20: the prefix dc: is not declared; declare it" in undeclared.stderr, undeclared.stderr
+    assert "\n   ?m a bl:Meeting ; dc:title ?t }\n" + " " * 21 + "^\n" in undeclared.stderr  # the line, a caret
     empty = bilateral("query", "--store", store, "-", stdin="  \n")
     assert empty.returncode == 2 and "The query is empty: give the text of a SELECT" in empty.stderr
     assert "bilateral load" not in empty.stderr  # the hint about updates is for text that is not a query
