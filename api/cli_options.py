@@ -21,8 +21,10 @@ from typing import IO, Any, NoReturn, TypeVar, cast
 import click
 from click.core import ParameterSource
 
+from api.tables import pointed_at
 from graph.embedded import EmbeddedStore
-from graph.errors import BilateralError, StoreUnavailable, ValidationFailed, disk_error
+from graph.errors import BilateralError, ParseError, StoreUnavailable, ValidationFailed, disk_error
+from graph.file_content import is_gzipped
 from graph.formats import rdf_format
 from graph.loading import stage_files
 from graph.parsing import Staged, stage
@@ -164,7 +166,7 @@ def reported(command: F) -> F:
             click.echo(f"\nerror: {failure}", err=True)
             finish(1)
         except BilateralError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {error}{_source_line(error)}", err=True)
             finish(2)
         except OSError as error:
             if (on_disk := disk_error(error)) is not None:
@@ -180,6 +182,24 @@ def reported(command: F) -> F:
             finish(0)  # else it returns, as a command called in-process does
 
     return wrapper  # type: ignore[return-value]
+
+
+def _source_line(error: BilateralError) -> str:
+    """The line of a plain file a parse error names, with a caret under its column; "" for other errors.
+    Read a megabyte at a time, so that a file of one enormous line is not read whole."""
+    if not isinstance(error, ParseError) or error.line is None or error.column is None:
+        return ""
+    path = Path(error.source)
+    if not path.is_file() or is_gzipped(path):
+        return ""
+    with path.open("rb") as lines:
+        number = 1
+        while number < error.line:
+            if not (part := lines.readline(1 << 20)):
+                return ""
+            number += part.endswith(b"\n")
+        line = lines.readline(1 << 20).decode("utf-8", "replace").rstrip("\r\n")
+    return pointed_at(line, 1, error.column) if error.column <= len(line) + 1 else ""
 
 
 def on_parser_stack(call: Callable[[], T]) -> T:

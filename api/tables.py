@@ -42,7 +42,8 @@ def with_prefixes(query: str) -> tuple[str, int]:
 
 
 def pointed_at(text: str, line: int, column: int | None) -> str:
-    """The line of a query an error names, with a caret under its column, to follow the message.
+    """The line of a text an error names, with a caret under its column, to follow the message; a long line
+    is shown around the column.
 
     >>> print(pointed_at("SELECT ?m {\\n  ?m a dc:Meeting }", 2, 8))
     <BLANKLINE>
@@ -50,13 +51,27 @@ def pointed_at(text: str, line: int, column: int | None) -> str:
              ^
     >>> pointed_at("SELECT ?m {\\n\\t?m a dc:M }", 2, 6).endswith("\\t    ^")  # a tab stays a tab
     True
+    >>> print(pointed_at("<x:s> <x:p> '" + "a" * 300 + "' !", 1, 316))
+    <BLANKLINE>
+      …aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' !
+                                                                         ^
     """
     lines = text.split("\n")
-    if not 1 <= line <= len(lines) or column is None:
+    if not 1 <= line <= len(lines) or column is None or column < 1:
         return ""
-    shown = lines[line - 1].rstrip("\r")
-    padding = "".join(c if c == "\t" else " " for c in shown[: column - 1])
+    shown, at = lines[line - 1].rstrip("\r"), column - 1
+    if len(shown) > _POINTED_WIDTH:  # keep the place in view: some of what comes before it, some after
+        start = max(0, at - _POINTED_WIDTH * 2 // 3)
+        end = start + _POINTED_WIDTH
+        shown, at = (
+            ("…" if start else "") + shown[start:end] + ("…" if end < len(shown) else ""),
+            at - start + bool(start),
+        )
+    padding = "".join(c if c == "\t" else " " for c in shown[:at])
     return f"\n  {shown}\n  {padding}^"
+
+
+_POINTED_WIDTH = 100
 
 
 def slashed_name_hint(query: str) -> str:
