@@ -152,4 +152,21 @@ def serve(
         "control_socket_disable": True,
         "sendfile": False,  # a file (an export) is written like any answer: the poller sends what waits
     }
+    print(serving_line(settings, endpoint or str(store_dir), host, port), file=sys.stderr, flush=True)
     _Gunicorn(settings, stores, options).run()
+
+
+def serving_line(settings: Settings, store: str, host: str, port: int) -> str:
+    """What `bilateral serve` says as it starts: where, on what, and whether it takes writes.
+
+    >>> print(serving_line(Settings(), "bilateral-data", "::1", 8000).replace("; ", ";\\n"))
+    bilateral: serving bilateral-data at http://[::1]:8000/ (SPARQL at /sparql);
+    read-only: no write tokens are configured (BILATERAL_TOKENS)
+    """
+    address = f"[{host}]" if ":" in host else host
+    writes = (
+        f"writes take a bearer token ({len(settings.tokens)} configured)"
+        if settings.tokens
+        else "read-only: no write tokens are configured (BILATERAL_TOKENS)"
+    )
+    return f"bilateral: serving {store} at http://{address}:{port}/ (SPARQL at /sparql); {writes}"

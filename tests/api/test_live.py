@@ -26,6 +26,13 @@ SUMMITS = "SELECT ?s WHERE { ?s a bl:Summit } ORDER BY ?s"
 PREFIX = "PREFIX bl: <https://w3id.org/bilateral/ontology#>\n"
 
 
+def test_the_server_says_where_it_serves_and_that_writes_take_a_token(seeded_server: BilateralServer) -> None:
+    said = Path(seeded_server.log.name).read_text().splitlines()
+    serving = [line for line in said if line.startswith("bilateral: serving ")]
+    assert len(serving) == 1, said
+    assert f" at {seeded_server.url}/ (SPARQL at /sparql); writes take a bearer token (2 configured)" in serving[0]
+
+
 @pytest.mark.parametrize("fmt", [JSON, XML])
 def test_sparqlwrapper(seeded_server: BilateralServer, fmt: str) -> None:
     wrapper = SPARQLWrapper(f"{seeded_server.url}/sparql")
