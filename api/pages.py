@@ -88,7 +88,7 @@ def _summary() -> str:
 @blueprint.route("/")
 def home() -> Response:
     examples = "".join(
-        f'<li><a href="/sparql?{escape(urlencode({"query": q, "format": "json"}))}">{escape(name)}</a>'
+        f'<li><a href="sparql?{escape(urlencode({"query": q, "format": "html"}))}">{escape(name)}</a>'
         f"<pre>{escape(q)}</pre></li>"
         for name, q in EXAMPLES.items()
     )
@@ -104,8 +104,8 @@ disputes, alliances, and the sources that report them. SPARQL 1.1 at <a href="/s
 <h2>Query</h2>
 <form action="/sparql" method="get">
 <textarea name="query" rows="8" cols="100">{first}</textarea><br>
-<label>Results as <select name="format"><option>json</option><option>xml</option><option>csv</option>
-<option>tsv</option></select></label> <button type="submit">Run</button></form>
+<label>Results as <select name="format"><option value="html">a table</option><option>json</option>
+<option>xml</option><option>csv</option><option>tsv</option></select></label> <button type="submit">Run</button></form>
 <h2>Example queries</h2><ul>{examples}</ul>
 {_summary()}
 </body></html>"""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, cast
 
 import pyoxigraph as ox
 
+from api.html_results import HTML, html_answer
 from api.negotiation import choose_from, offered
 from api.problems import Problem
 from api.row_limit import TRUNCATED, cut, limited_query
@@ -85,6 +86,11 @@ def answer_query(settings: Settings, store: Store, asked: QueryRequest) -> Query
     of a CONSTRUCT or DESCRIBE) and saying so."""
     check_reach(settings, store, asked.text, asked.dataset, asked.base_url)
     form = query_form(asked.text)
+    if asked.format is not None and asked.format.strip().lower() == "html":  # a page, for a browser
+        body, headers = html_answer(
+            lambda fmt: answer_query(settings, store, replace(asked, format=fmt)), asked.text, form
+        )
+        return QueryAnswer(body, HTML, headers)
     media_type = choose_from(offered(form), asked.format, asked.accept)
     limit, dataset = settings.row_limit, asked.dataset or None
     if form in ("CONSTRUCT", "DESCRIBE") and limit:
