@@ -12,7 +12,6 @@ as SPARQL clients expect.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -42,11 +41,11 @@ def html_answer(answer_as: Callable[[str], Any], text: str, form: str) -> tuple[
         rows = [[_cell(t.subject), _cell(t.predicate), _cell(t.object)] for t in triples]
         other = ("turtle", "ntriples", "jsonld")
     else:
-        results = json.loads(answer.body)
-        if "boolean" in results:
-            return _page(text, f"<p><strong>{'true' if results['boolean'] else 'false'}</strong></p>", ("json",)), {}
-        head = results["head"]["vars"]
-        rows = [[_cell(_term(binding.get(name))) for name in head] for binding in results["results"]["bindings"]]
+        results = ox.parse_query_results(answer.body, ox.QueryResultsFormat.JSON)
+        if isinstance(results, ox.QueryBoolean):
+            return _page(text, f"<p><strong>{'true' if results else 'false'}</strong></p>", ("json",)), {}
+        head = [variable.value for variable in results.variables]
+        rows = [[_cell(solution[name]) for name in head] for solution in results]
         other = ("json", "csv", "tsv")
     cut = f'<p class="note">{escape(answer.headers[TRUNCATED])}.</p>' if TRUNCATED in answer.headers else ""
     counted = f"{len(rows):,} {'triple' if graph else 'row'}{'' if len(rows) == 1 else 's'}"
@@ -62,23 +61,6 @@ def _page(text: str, content: str, formats: tuple[str, ...]) -> bytes:
 <html lang="en"><head><meta charset="utf-8"><title>bilateral: query results</title><style>{_STYLE}</style></head>
 <body><p><a href="./">bilateral</a></p><pre>{escape(text)}</pre>
 <p class="note">Also as {links}.</p>{content}</body></html>""".encode()
-
-
-def _term(value: dict[str, Any] | None) -> ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None:
-    """An RDF term from its SPARQL JSON form."""
-    if value is None:
-        return None
-    kind, text = value["type"], value["value"]
-    if kind == "uri":
-        return ox.NamedNode(text)
-    if kind == "bnode":
-        return ox.BlankNode(text)
-    if kind == "triple":
-        parts = value["value"]
-        return ox.Triple(_term(parts["subject"]), _term(parts["predicate"]), _term(parts["object"]))  # type: ignore[arg-type]
-    if "xml:lang" in value:
-        return ox.Literal(text, language=value["xml:lang"])
-    return ox.Literal(text, datatype=ox.NamedNode(value["datatype"])) if "datatype" in value else ox.Literal(text)
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
