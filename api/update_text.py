@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
 from graph.sparql_syntax import refuse_deep_nesting, syntax_error
-from graph.sparql_text import blank_literals, group_end, keywords, without_comments
+from graph.sparql_text import blank_literals, group_end, keywords, line_and_column, without_comments
 
 KEYWORD = re.compile(  # not a part of a prefixed name (`ex:where`)
     r"(?<![\w:?$-])(INSERT\s+DATA|DELETE\s+DATA|DELETE\s+WHERE|INSERT|DELETE|WHERE|WITH|USING\s+NAMED|USING|"
@@ -171,7 +171,7 @@ def syntax_error_of_update(update: str, base_iri: str | None = None) -> QuerySyn
     try:
         ox.Store().update(f"{update[:at]}{_FAILING}{update[at:]}", base_iri=base_iri)
     except SyntaxError as error:
-        line, column = update.count("\n", 0, at) + 1, at - update.rfind("\n", 0, at)
+        line, column = line_and_column(update, at)
 
         def unshifted(found: re.Match[str]) -> str:  # a place after the DROP, on its line, moves back
             row, col = int(found.group(1)), int(found.group(2))

@@ -13,7 +13,7 @@ import re
 import pyoxigraph as ox
 
 from graph.errors import QuerySyntaxError
-from graph.sparql_text import blank_literals, recent_texts
+from graph.sparql_text import blank_literals, line_and_column, recent_texts
 from graph.syntax_messages import readable
 
 MAX_NESTING = 64
@@ -57,8 +57,7 @@ def refuse_deep_nesting(text: str) -> None:
 
 
 def _too_deep(text: str, at: int, what: str) -> QuerySyntaxError:
-    line = text.count("\n", 0, at) + 1
-    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    line, column = line_and_column(text, at)
     return QuerySyntaxError(
         f"SPARQL syntax error: error at {line}:{column}: the request {what}; this server reads at most "
         f"{MAX_NESTING} levels, far more than a query needs. Write it flatter (VALUES, IN or UNION in place of "

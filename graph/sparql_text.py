@@ -59,6 +59,15 @@ def blank_literals(text: str) -> str:
     return _LEXEMES.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def line_and_column(text: str, at: int) -> tuple[int, int]:
+    """The line and column (from 1) of an offset in a text.
+
+    >>> line_and_column("ASK {\\n  ?s ?p ?o }", 8)
+    (2, 3)
+    """
+    return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+
+
 def iris_in(text: str) -> Iterator[tuple[str, int]]:
     """The IRIs a text writes (`<…>`), strings and comments aside, each with where it starts.
 

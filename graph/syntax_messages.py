@@ -18,7 +18,7 @@ import re
 
 from graph.namespaces import INSTANCE_PREFIXES, PREFIXES
 from graph.sparql_names import declarations
-from graph.sparql_text import blank_literals, iris_in
+from graph.sparql_text import blank_literals, iris_in, line_and_column
 
 _ENGINE_MESSAGE = re.compile(r"error at (\d+):(\d+): expected (?:one of )?(.*)\Z", re.DOTALL)
 _ITEM = re.compile(r"\"(?:[^\"\\]|\\.)*\"|\[(?:'(?:[^'\\]|\\.)*'|[^\]'])*\]|[^,\[\"]+")
@@ -124,7 +124,7 @@ def first_bracket_problem(text: str) -> tuple[int, str] | None:
 
 def _place(text: str, at: int) -> str:
     """`LINE:COLUMN` of an offset in a text."""
-    return f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+    return "{}:{}".format(*line_and_column(text, at))
 
 
 def first_undeclared_prefix(text: str) -> tuple[str, int] | None:
